@@ -1,0 +1,194 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Makefile: builds librampool, poolctl and the tests; installs missing packages first.
+
+VERSION   := 0.1.0
+SOMAJOR   := 0
+PREFIX    ?= /usr/local
+LIBDIR    ?= $(PREFIX)/lib
+INCDIR    ?= $(PREFIX)/include
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+PCDIR     ?= $(LIBDIR)/pkgconfig
+DESTDIR   ?=
+
+CC        ?= cc
+SANITIZE  ?= 0
+VALGRIND  ?= 0
+WERROR    ?= 1
+ifeq ($(SANITIZE),1)
+BUILD     ?= build-san
+else
+BUILD     ?= build
+endif
+
+V ?= 0
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+PKGS      := numa json-c sqlite3 cmocka
+WARN      := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes \
+	     -Wstrict-prototypes -Wpointer-arith -Wvla
+ifeq ($(WERROR),1)
+WARN      += -Werror
+endif
+OPT       ?= -O2 -g
+SANFLAGS  :=
+ifeq ($(SANITIZE),1)
+SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	     -fno-sanitize-recover=all
+endif
+CFLAGS    ?=
+BASEFLAGS := -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Iinclude
+LIBFLAGS  := $(BASEFLAGS) -fPIC -fvisibility=hidden $(CFLAGS)
+LDFLAGS   ?=
+
+# Package flags are looked up only after `deps` has run (lazy `=`).
+pc_cflags  = $(shell pkg-config --cflags $(1) 2>/dev/null)
+pc_libs    = $(shell pkg-config --libs $(1) 2>/dev/null)
+LIBDEPS    = $(call pc_libs,numa json-c sqlite3) -lhugetlbfs -lpthread
+
+LIB_SRC   := $(wildcard backend/*.c) $(wildcard pool/*.c)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+SONAME    := librampool.so.$(SOMAJOR)
+SOLIB     := $(BUILD)/librampool.so.$(VERSION)
+ARLIB     := $(BUILD)/librampool.a
+POOLCTL   := $(BUILD)/poolctl
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+FUNC_SRC  := $(wildcard tests/func/*.c)
+FUNC_BIN  := $(patsubst tests/func/%.c,$(BUILD)/tests/func/%,\
+	     $(filter-out tests/func/t_%.c,$(FUNC_SRC)))
+T_OBJ     := $(BUILD)/obj/tests/func/t_util.o
+
+.PHONY: all deps check check-vm demo bench fuzz install uninstall clean \
+	check-unit check-func
+
+all: $(SOLIB) $(ARLIB) $(POOLCTL) $(BUILD)/rampool.pc
+
+# Installs exactly the Debian packages that are missing (nothing when all are
+# present). EXTRA_DEPS adds packages for optional targets.
+# Runs on every make (a dpkg query, ~0.1 s) so a removed package is noticed;
+# targets depend on it order-only, so it never forces a rebuild.
+deps:
+	$(Q)./scripts/deps $(EXTRA_DEPS)
+
+$(BUILD)/obj/%.o: %.c include/rampool.h $(wildcard backend/*.h pool/*.h) \
+		  | deps
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CC      $<"
+	$(Q)$(CC) $(LIBFLAGS) $(call pc_cflags,json-c) -c $< -o $@
+
+$(SOLIB): $(LIB_OBJ) librampool.map
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) -shared $(SANFLAGS) -Wl,-soname,$(SONAME) \
+		-Wl,--version-script=librampool.map -Wl,--no-undefined \
+		-o $@ $(LIB_OBJ) $(LIBDEPS) $(LDFLAGS)
+	$(Q)ln -sf librampool.so.$(VERSION) $(BUILD)/$(SONAME)
+	$(Q)ln -sf $(SONAME) $(BUILD)/librampool.so
+
+$(ARLIB): $(LIB_OBJ)
+	@[ "$(V)" = 1 ] || echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(POOLCTL): tools/poolctl.c include/rampool.h $(SOLIB)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) $< -o $@ \
+		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN' \
+		$(call pc_libs,json-c) $(LDFLAGS)
+
+# installed copy: no rpath
+$(BUILD)/poolctl.install: tools/poolctl.c include/rampool.h $(SOLIB)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) $< -o $@ \
+		-L$(BUILD) -lrampool $(call pc_libs,json-c) $(LDFLAGS)
+
+$(BUILD)/rampool.pc: rampool.pc.in Makefile
+	@mkdir -p $(BUILD)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+# ---- tests ------------------------------------------------------------------
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(ARLIB) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) -I. \
+		$(call pc_cflags,cmocka json-c) $< -o $@ $(ARLIB) \
+		$(call pc_libs,cmocka) $(LIBDEPS) $(LDFLAGS)
+
+$(T_OBJ): tests/func/t_util.c tests/func/t_util.h | deps
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/func/%: tests/func/%.c $(T_OBJ) $(SOLIB) tests/func/t_util.h
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) \
+		$(call pc_cflags,json-c) $< $(T_OBJ) -o $@ \
+		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/../..' \
+		$(call pc_libs,numa json-c) -lhugetlbfs -lpthread $(LDFLAGS)
+
+TEST_ENV := BUILD=$(abspath $(BUILD)) SRC=$(CURDIR) VALGRIND=$(VALGRIND) \
+	    SANITIZE=$(SANITIZE)
+
+check: EXTRA_DEPS += $(if $(filter 1,$(VALGRIND)),valgrind)
+check: deps all $(UNIT_BIN) $(FUNC_BIN)
+	$(Q)$(TEST_ENV) tests/run $(UNIT_BIN) $(FUNC_BIN) \
+		tests/golden/check-golden tests/build/check-install
+
+check-unit: all $(UNIT_BIN)
+	$(Q)$(TEST_ENV) tests/run $(UNIT_BIN)
+
+check-func: all $(FUNC_BIN)
+	$(Q)$(TEST_ENV) tests/run $(FUNC_BIN)
+
+check-vm: all $(FUNC_BIN)
+	$(Q)tests/vm/run --build-dir $(BUILD)
+
+demo: all
+	$(Q)./scripts/demo $(BUILD)
+
+# Regenerates the golden files from the fixtures (review the diff!).
+golden: all
+	$(Q)$(TEST_ENV) tests/golden/check-golden --update
+
+FUZZ_CC ?= clang
+fuzz: EXTRA_DEPS += clang
+fuzz: deps
+	@mkdir -p $(BUILD)/fuzz
+	$(Q)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+		-Iinclude tests/fuzz/fuzz_parse.c backend/parse.c \
+		-o $(BUILD)/fuzz/fuzz_parse
+	$(Q)$(BUILD)/fuzz/fuzz_parse -max_total_time=$${FUZZ_SECONDS:-60} \
+		tests/fuzz/corpus
+
+# ---- install ----------------------------------------------------------------
+
+MAN3 := $(wildcard man/*.3)
+install: all $(BUILD)/poolctl.install
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(SBINDIR) \
+		$(DESTDIR)$(PCDIR) $(DESTDIR)$(MANDIR)/man3 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf librampool.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/librampool.so
+	install -m 0644 $(ARLIB) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 include/rampool.h $(DESTDIR)$(INCDIR)/
+	install -m 0644 $(BUILD)/rampool.pc $(DESTDIR)$(PCDIR)/
+	install -m 0755 $(BUILD)/poolctl.install $(DESTDIR)$(SBINDIR)/poolctl
+	install -m 0644 man/poolctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/rampool.7 $(DESTDIR)$(MANDIR)/man7/
+	$(if $(MAN3),install -m 0644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/)
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/librampool.so* $(DESTDIR)$(LIBDIR)/librampool.a \
+		$(DESTDIR)$(INCDIR)/rampool.h $(DESTDIR)$(PCDIR)/rampool.pc \
+		$(DESTDIR)$(SBINDIR)/poolctl $(DESTDIR)$(MANDIR)/man8/poolctl.8 \
+		$(DESTDIR)$(MANDIR)/man7/rampool.7 \
+		$(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
+
+clean:
+	rm -rf build build-san

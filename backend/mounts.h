@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* mounts.h: hugetlbfs mounts checked through libhugetlbfs (kept inside backend/). */
+#ifndef RP_MOUNTS_H
+#define RP_MOUNTS_H
+
+#include "log.h"
+
+struct topo;
+
+/*
+ * On the running kernel, confirms with libhugetlbfs that each mount read
+ * from /proc/mounts is hugetlbfs and checks its page size with statfs; a
+ * disagreement is logged and the statfs answer kept.
+ */
+void hugetlbfs_check_mounts(struct topo *t, const struct rp_log *log);
+
+#endif

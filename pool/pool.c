@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* pool.c: the pool handle: options, sysroot, state directory, logging. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "pool.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+const char *rampool_version(void)
+{
+	return STR(RAMPOOL_VERSION_MAJOR) "." STR(RAMPOOL_VERSION_MINOR) "."
+		STR(RAMPOOL_VERSION_PATCH);
+}
+
+int opts_check(const void *opts, size_t sz, size_t min_sz, size_t known_sz)
+{
+	const unsigned char *p = opts;
+
+	if (sz < min_sz)
+		return -EINVAL;
+	for (size_t i = known_sz; i < sz; i++)
+		if (p[i])
+			return -EINVAL;
+	return 0;
+}
+
+int info_copy(void *dst, size_t dst_sz, const void *src, size_t src_sz,
+	      size_t min_sz)
+{
+	if (dst_sz < min_sz)
+		return -EINVAL;
+	memcpy(dst, src, dst_sz < src_sz ? dst_sz : src_sz);
+	if (dst_sz > src_sz)
+		memset((char *)dst + src_sz, 0, dst_sz - src_sz);
+	*(size_t *)dst = dst_sz;
+	return 0;
+}
+
+static int check_dir(const struct rp_log *log, const char *what,
+		     const char *path)
+{
+	struct stat st;
+
+	if (!*path || path[0] != '/') {
+		rp_err(log, "%s '%s' is not an absolute path", what, path);
+		return -EINVAL;
+	}
+	if (stat(path, &st)) {
+		int err = errno;
+
+		rp_err(log, "%s %s: %s", what, path, strerror(err));
+		return -err;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		rp_err(log, "%s %s: not a directory", what, path);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+int rampool_pool_new(const struct rampool_pool_opts *opts,
+		     struct rampool_pool **out)
+{
+	struct rampool_pool_opts o = { .sz = sizeof(o) };
+	const char *root, *state;
+	struct rampool_pool *p;
+	int ret;
+
+	if (!out)
+		return -EINVAL;
+	if (opts) {
+		ret = opts_check(opts, opts->sz,
+				 offsetof(struct rampool_pool_opts, log_level) +
+					 sizeof(int),
+				 sizeof(o));
+		if (ret)
+			return ret;
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	}
+	if (o.log_level < 0 || o.log_level > RAMPOOL_LOG_DEBUG)
+		return -EINVAL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->log.fn = o.log_fn;
+	p->log.data = o.log_data;
+	p->log.level = o.log_level ? o.log_level : RAMPOOL_LOG_WARN;
+
+	root = o.sysroot ? o.sysroot : getenv("RAMPOOL_SYSROOT");
+	if (!root || !*root)
+		root = "/";
+	state = o.state_dir ? o.state_dir : getenv("RAMPOOL_STATE_DIR");
+	if (!state || !*state)
+		state = RAMPOOL_DEFAULT_STATE_DIR;
+	ret = check_dir(&p->log, "sysroot", root);
+	if (ret)
+		goto out_free;
+	if (state[0] != '/') {
+		rp_err(&p->log, "state directory '%s' is not an absolute path",
+		       state);
+		ret = -EINVAL;
+		goto out_free;
+	}
+	p->sysroot = strdup(root);
+	p->state_dir = strdup(state);
+	if (!p->sysroot || !p->state_dir) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	*out = p;
+	return 0;
+out_free:
+	rampool_pool_free(p);
+	return ret;
+}
+
+void rampool_pool_free(struct rampool_pool *pool)
+{
+	if (!pool)
+		return;
+	free(pool->sysroot);
+	free(pool->state_dir);
+	free(pool);
+}
+
+const char *rampool_pool_sysroot(const struct rampool_pool *pool)
+{
+	return pool->sysroot;
+}
+
+const char *rampool_pool_state_dir(const struct rampool_pool *pool)
+{
+	return pool->state_dir;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* pool.h: the pool handle's insides, shared by the files of pool/. */
+#ifndef RP_POOL_H
+#define RP_POOL_H
+
+#include "rampool.h"
+#include "../backend/log.h"
+
+#define RAMPOOL_DEFAULT_STATE_DIR "/run/rampool"
+
+struct rampool_pool {
+	char *sysroot;
+	char *state_dir;
+	struct rp_log log;
+};
+
+/*
+ * Checks an options/info struct's size: at least min_sz, and bytes past
+ * what this library knows are zero. 0 or -EINVAL.
+ */
+int opts_check(const void *opts, size_t sz, size_t min_sz, size_t known_sz);
+
+/* Copies src into an info struct the caller sized with dst_sz. */
+int info_copy(void *dst, size_t dst_sz, const void *src, size_t src_sz,
+	      size_t min_sz);
+
+#endif
