@@ -105,10 +105,12 @@ $(BUILD)/poolctl.install: tools/poolctl.c include/rampool.h $(SOLIB)
 	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) $< -o $@ \
 		-L$(BUILD) -lrampool $(call pc_libs,json-c) $(LDFLAGS)
 
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	     -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|'
+
 $(BUILD)/rampool.pc: rampool.pc.in Makefile
 	@mkdir -p $(BUILD)
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-		-e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	$(Q)$(PC_SED) $< > $@
 
 # ---- tests ------------------------------------------------------------------
 
@@ -137,7 +139,7 @@ TEST_ENV := BUILD=$(abspath $(BUILD)) SRC=$(CURDIR) VALGRIND=$(VALGRIND) \
 check: EXTRA_DEPS += $(if $(filter 1,$(VALGRIND)),valgrind)
 check: deps all $(UNIT_BIN) $(FUNC_BIN)
 	$(Q)$(TEST_ENV) tests/run $(UNIT_BIN) $(FUNC_BIN) \
-		tests/golden/check-golden tests/build/check-install
+		tests/golden/check-golden tests/cli/check-cli
 
 check-unit: all $(UNIT_BIN)
 	$(Q)$(TEST_ENV) tests/run $(UNIT_BIN)
@@ -177,7 +179,7 @@ install: all $(BUILD)/poolctl.install
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/librampool.so
 	install -m 0644 $(ARLIB) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 include/rampool.h $(DESTDIR)$(INCDIR)/
-	install -m 0644 $(BUILD)/rampool.pc $(DESTDIR)$(PCDIR)/
+	$(PC_SED) rampool.pc.in > $(DESTDIR)$(PCDIR)/rampool.pc
 	install -m 0755 $(BUILD)/poolctl.install $(DESTDIR)$(SBINDIR)/poolctl
 	install -m 0644 man/poolctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/rampool.7 $(DESTDIR)$(MANDIR)/man7/

@@ -91,16 +91,17 @@ int rampool_pool_new(const struct rampool_pool_opts *opts,
 	p->log.data = o.log_data;
 	p->log.level = o.log_level ? o.log_level : RAMPOOL_LOG_WARN;
 
+	/* an empty environment variable means unset; an empty option is bad */
 	root = o.sysroot ? o.sysroot : getenv("RAMPOOL_SYSROOT");
-	if (!root || !*root)
+	if (!root || (!o.sysroot && !*root))
 		root = "/";
 	state = o.state_dir ? o.state_dir : getenv("RAMPOOL_STATE_DIR");
-	if (!state || !*state)
+	if (!state || (!o.state_dir && !*state))
 		state = RAMPOOL_DEFAULT_STATE_DIR;
 	ret = check_dir(&p->log, "sysroot", root);
 	if (ret)
 		goto out_free;
-	if (state[0] != '/') {
+	if (state[0] != '/') {	/* it need not exist yet */
 		rp_err(&p->log, "state directory '%s' is not an absolute path",
 		       state);
 		ret = -EINVAL;

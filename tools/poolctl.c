@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,12 +71,25 @@ static int sys_error(struct ctl *c, const char *what, int err, int status)
 	return status;
 }
 
+/* The library takes absolute paths; a user may give one relative to here. */
+static const char *absolute(const char *path, char *buf, size_t len)
+{
+	char cwd[PATH_MAX];
+
+	if (!path || path[0] == '/' || !path[0] || !getcwd(cwd, sizeof(cwd)))
+		return path;
+	if ((size_t)snprintf(buf, len, "%s/%s", cwd, path) >= len)
+		return path;
+	return buf;
+}
+
 static int open_pool(struct ctl *c, struct rampool_pool **pool)
 {
+	char root[PATH_MAX], state[PATH_MAX];
 	struct rampool_pool_opts o = {
 		.sz = sizeof(o),
-		.sysroot = c->sysroot,
-		.state_dir = c->state_dir,
+		.sysroot = absolute(c->sysroot, root, sizeof(root)),
+		.state_dir = absolute(c->state_dir, state, sizeof(state)),
 		.log_fn = log_cb,
 		.log_data = c,
 		.log_level = c->verbose ? RAMPOOL_LOG_DEBUG : RAMPOOL_LOG_WARN,

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* t_util.h: helpers for functional tests on the real kernel (exit 0/1/77). */
+#ifndef T_UTIL_H
+#define T_UTIL_H
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define T_SKIP 77
+
+/* Prints "SKIP: reason" and exits 77. */
+__attribute__((noreturn, format(printf, 1, 2)))
+void t_skip(const char *fmt, ...);
+
+/*
+ * For a test that needs hugetlb: skip, or fail when
+ * RAMPOOL_TEST_REQUIRE_HUGETLB=1 (CI), where a skipped hugetlb test hides a
+ * broken machine.
+ */
+__attribute__((noreturn, format(printf, 1, 2)))
+void t_skip_hugetlb(const char *fmt, ...);
+
+__attribute__((noreturn, format(printf, 3, 4)))
+void t_fail_at(const char *file, int line, const char *fmt, ...);
+
+#define T_FAIL(...) t_fail_at(__FILE__, __LINE__, __VA_ARGS__)
+#define T_ASSERT(c)							\
+	do {								\
+		if (!(c))						\
+			T_FAIL("assertion failed: %s", #c);		\
+	} while (0)
+#define T_EQ(a, b)							\
+	do {								\
+		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);	\
+		if (a_ != b_)						\
+			T_FAIL("%s == %" PRIu64 ", expected %s == %" PRIu64, \
+			       #a, a_, #b, b_);				\
+	} while (0)
+
+/* Root and hugetlb support, else t_skip_hugetlb. */
+void t_require_hugetlb(uint64_t page_size);
+
+/* Reads a file holding one number; fails the test on error. */
+uint64_t t_read_u64(const char *path);
+/* Writes one number; returns 0 or -errno. */
+int t_write_u64(const char *path, uint64_t v);
+/* A key of /proc/meminfo (the number as printed, kB not multiplied). */
+uint64_t t_meminfo(const char *key);
+
+/*
+ * Makes sure at least `free_pages` pages of page_size are free, raising the
+ * persistent pool if needed; the old pool size comes back at exit, also
+ * when the test fails or is killed by a catchable signal. Returns the
+ * pool's total afterwards. Skips (t_skip_hugetlb) when the kernel cannot
+ * give that many.
+ */
+uint64_t t_hugepages_ensure_free(uint64_t page_size, uint64_t free_pages);
+/* Sets the persistent pool to exactly n pages (restored at exit). */
+void t_hugepages_set(uint64_t page_size, uint64_t n);
+
+/* Mounts a private hugetlbfs (opts may be NULL); unmounted at exit. */
+const char *t_mount_hugetlbfs(uint64_t page_size, const char *opts);
+void t_umount(const char *path);
+
+/* Path of a program built next to the tests ("poolctl" → BUILD/poolctl). */
+const char *t_build_path(const char *name);
+
+/* Runs argv, capturing stdout into a malloc'd string; returns exit status. */
+int t_run(char *const argv[], char **out, char **err);
+
+#endif
