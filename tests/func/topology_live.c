@@ -67,6 +67,7 @@ int main(void)
 	if (numa_available() < 0) {
 		T_EQ(rampool_capacity_node_count(cap), 1);
 	} else {
+		struct bitmask *mems = numa_get_mems_allowed();
 		unsigned int k = 0;
 
 		for (int node = 0; node <= numa_max_node(); node++) {
@@ -85,9 +86,9 @@ int main(void)
 			numa_free_cpumask(cpus);
 			T_EQ(ni.nr_cpus, ncpu);
 			T_EQ(!!(ni.flags & RAMPOOL_NODE_F_HAS_MEMORY),
-			     numa_bitmask_isbitset(numa_get_mems_allowed(),
-						   node));
+			     numa_bitmask_isbitset(mems, node));
 		}
+		numa_bitmask_free(mems);
 		T_EQ(rampool_capacity_node_count(cap), k);
 	}
 	rampool_capacity_free(cap);
