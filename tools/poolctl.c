@@ -378,8 +378,9 @@ static void status_bar(struct rampool_capacity *cap,
 		huge += h.total_pages * ps;
 		hfree += h.free_pages * ps;
 	}
+	/* MemFree excludes the whole hugetlb pool, free pages included */
 	used = ni->mem_total - ni->mem_free;
-	parts[0] = used > huge - hfree ? used - (huge - hfree) : 0;
+	parts[0] = used > huge ? used - huge : 0;
 	parts[1] = huge - hfree;
 	parts[2] = hfree;
 	parts[3] = ni->mem_free;

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* t_util.c: hugepage pools raised and restored, private mounts, assertions. */
+#include <dirent.h>
 #include <errno.h>
+#include <numa.h>
+#include <numaif.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -14,14 +18,15 @@
 
 #include "t_util.h"
 
-#define MAX_SAVED 8
+#define MAX_SAVED 32
+#define PREALLOC_NODES_MAX 16	/* nodes whose pools are saved */
 
 static struct {
 	char path[128];
 	uint64_t old;
 } saved[MAX_SAVED];
 static int nr_saved;
-static char mounts[MAX_SAVED][64];
+static char mounts[8][64];
 static int nr_mounts;
 static bool cleanup_armed;
 
@@ -182,7 +187,7 @@ uint64_t t_meminfo(const char *key)
 	T_FAIL("/proc/meminfo has no %s", key);
 }
 
-static void save_pool(const char *path)
+static void save_one(const char *path)
 {
 	for (int i = 0; i < nr_saved; i++)
 		if (!strcmp(saved[i].path, path))
@@ -195,6 +200,30 @@ static void save_pool(const char *path)
 	nr_saved++;
 }
 
+/*
+ * The global count and each node's: restoring only the global count would
+ * spread the pages evenly over the nodes, not as they were. Cleanup runs
+ * backwards, so the nodes are put back first and the global write that
+ * follows finds its value already there.
+ */
+static void save_pool(uint64_t page_size)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/mm/hugepages/hugepages-%" PRIu64 "kB/nr_hugepages",
+		 page_size >> 10);
+	save_one(path);
+	for (int node = 0; node < PREALLOC_NODES_MAX; node++) {
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/node/node%d/hugepages/"
+			 "hugepages-%" PRIu64 "kB/nr_hugepages",
+			 node, page_size >> 10);
+		if (!access(path, W_OK))
+			save_one(path);
+	}
+}
+
 void t_hugepages_set(uint64_t page_size, uint64_t n)
 {
 	char path[128];
@@ -202,7 +231,7 @@ void t_hugepages_set(uint64_t page_size, uint64_t n)
 
 	t_require_hugetlb(page_size);
 	pool_path(path, sizeof(path), page_size, "nr_hugepages");
-	save_pool(path);
+	save_pool(page_size);
 	ret = t_write_u64(path, n);
 	if (ret)
 		T_FAIL("%s = %" PRIu64 ": %s", path, n, strerror(-ret));
@@ -237,7 +266,7 @@ const char *t_mount_hugetlbfs(uint64_t page_size, const char *opts)
 	char data[256], *dir;
 
 	t_require_hugetlb(page_size);
-	if (nr_mounts == MAX_SAVED)
+	if (nr_mounts == 8)
 		T_FAIL("too many mounts");
 	arm_cleanup();
 	dir = mounts[nr_mounts];
@@ -345,4 +374,113 @@ int t_run(char *const argv[], char **out, char **err)
 	else
 		free(e);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static unsigned int count_lines_or_entries(const char *path, bool dir)
+{
+	unsigned int n = 0;
+
+	if (dir) {
+		DIR *d = opendir(path);
+		struct dirent *de;
+
+		if (!d)
+			T_FAIL("opendir %s: %s", path, strerror(errno));
+		while ((de = readdir(d)))
+			n += de->d_name[0] != '.';
+		closedir(d);
+		return n - 1;	/* the fd opendir itself holds */
+	} else {
+		FILE *f = fopen(path, "r");
+		int c;
+
+		if (!f)
+			T_FAIL("fopen %s: %s", path, strerror(errno));
+		while ((c = fgetc(f)) != EOF)
+			n += c == '\n';
+		fclose(f);
+		return n;
+	}
+}
+
+unsigned int t_fd_count(void)
+{
+	return count_lines_or_entries("/proc/self/fd", true);
+}
+
+unsigned int t_map_count(void)
+{
+	return count_lines_or_entries("/proc/self/maps", false);
+}
+
+void t_hcount(uint64_t page_size, int node, struct t_hcount *c)
+{
+	char dir[160], path[200];
+
+	if (node < 0)
+		snprintf(dir, sizeof(dir),
+			 "/sys/kernel/mm/hugepages/hugepages-%" PRIu64 "kB",
+			 page_size >> 10);
+	else
+		snprintf(dir, sizeof(dir),
+			 "/sys/devices/system/node/node%d/hugepages/"
+			 "hugepages-%" PRIu64 "kB", node, page_size >> 10);
+	snprintf(path, sizeof(path), "%s/nr_hugepages", dir);
+	c->total = t_read_u64(path);
+	snprintf(path, sizeof(path), "%s/free_hugepages", dir);
+	c->free = t_read_u64(path);
+	snprintf(path, sizeof(path), "%s/surplus_hugepages", dir);
+	c->surplus = t_read_u64(path);
+	c->resv = 0;
+	if (node < 0) {
+		snprintf(path, sizeof(path), "%s/resv_hugepages", dir);
+		c->resv = t_read_u64(path);
+	}
+}
+
+int t_nr_nodes(void)
+{
+	if (numa_available() < 0)
+		return 1;
+	return numa_num_configured_nodes();
+}
+
+int t_current_node(void)
+{
+	unsigned int cpu, node;
+
+	if (getcpu(&cpu, &node))
+		T_FAIL("getcpu: %s", strerror(errno));
+	return (int)node;
+}
+
+void t_pin_to_node(int node)
+{
+	struct bitmask *cpus = numa_allocate_cpumask();
+
+	if (numa_node_to_cpus(node, cpus) || !numa_bitmask_weight(cpus))
+		T_FAIL("node %d has no CPUs", node);
+	if (numa_sched_setaffinity(0, cpus))
+		T_FAIL("sched_setaffinity: %s", strerror(errno));
+	numa_free_cpumask(cpus);
+}
+
+uint64_t t_pages_on_node(void *addr, uint64_t len, uint64_t page_size,
+			 int node)
+{
+	uint64_t n = len / page_size, on = 0;
+	void **pages = calloc(n, sizeof(*pages));
+	int *status = calloc(n, sizeof(*status));
+
+	if (!pages || !status)
+		T_FAIL("out of memory");
+	for (uint64_t i = 0; i < n; i++)
+		pages[i] = (char *)addr + i * page_size;
+	if (move_pages(0, n, pages, NULL, status, 0))
+		T_FAIL("move_pages: %s", strerror(errno));
+	for (uint64_t i = 0; i < n; i++)
+		on += status[i] == node;
+	free(pages);
+	free(status);
+	return on;
 }

@@ -72,3 +72,30 @@ const char *t_build_path(const char *name);
 int t_run(char *const argv[], char **out, char **err);
 
 #endif
+
+/* Open fds and mappings of this process, to show nothing was left. */
+unsigned int t_fd_count(void);
+unsigned int t_map_count(void);
+
+/* A 2M-or-other pool's counters, host-wide or for one node (-1: host). */
+struct t_hcount {
+	uint64_t total, free, resv, surplus;
+};
+void t_hcount(uint64_t page_size, int node, struct t_hcount *c);
+#define T_HCOUNT_EQ(a, b)						\
+	do {								\
+		T_EQ((a).total, (b).total);				\
+		T_EQ((a).free, (b).free);				\
+		T_EQ((a).resv, (b).resv);				\
+		T_EQ((a).surplus, (b).surplus);				\
+	} while (0)
+
+/* Number of nodes the kernel has online (1 without NUMA). */
+int t_nr_nodes(void);
+/* The node the calling thread runs on now. */
+int t_current_node(void);
+/* Pins the calling thread to the CPUs of node. */
+void t_pin_to_node(int node);
+/* Pages of [addr, addr+len) per node via move_pages; returns pages on node. */
+uint64_t t_pages_on_node(void *addr, uint64_t len, uint64_t page_size,
+			 int node);
