@@ -29,6 +29,7 @@ Q := @
 endif
 
 PKGS      := numa json-c sqlite3 cmocka
+comma     := ,
 WARN      := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes \
 	     -Wstrict-prototypes -Wpointer-arith -Wvla
 ifeq ($(WERROR),1)
@@ -132,6 +133,18 @@ $(BUILD)/tests/func/%: tests/func/%.c $(T_OBJ) $(SOLIB) tests/func/t_util.h
 		$(call pc_cflags,json-c) $< $(T_OBJ) -o $@ \
 		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/../..' \
 		$(call pc_libs,numa json-c) -lhugetlbfs -lpthread $(LDFLAGS)
+
+# Failure injection: the static library, with each call it makes to these
+# functions routed through the test's counters first (seed 000).
+WRAP_FNS := malloc calloc realloc strdup mmap memfd_create fallocate madvise \
+	    pthread_create
+$(BUILD)/tests/func/inject_%: tests/func/inject_%.c $(T_OBJ) $(ARLIB) \
+			      tests/func/t_util.h
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) $< $(T_OBJ) \
+		-o $@ $(ARLIB) $(addprefix -Wl$(comma)--wrap=,$(WRAP_FNS)) \
+		$(LIBDEPS) $(LDFLAGS)
 
 TEST_ENV := BUILD=$(abspath $(BUILD)) SRC=$(CURDIR) VALGRIND=$(VALGRIND) \
 	    SANITIZE=$(SANITIZE)

@@ -2,6 +2,8 @@
 /* mounts.c: the one place that includes libhugetlbfs. */
 #include <stddef.h>	/* hugetlbfs.h uses size_t without including it */
 #include <hugetlbfs.h>
+#include <errno.h>
+#include <stdio.h>
 #include <sys/vfs.h>
 
 #include "mounts.h"
@@ -23,4 +25,19 @@ void hugetlbfs_check_mounts(struct topo *t, const struct rp_log *log)
 			(unsigned long long)sf.f_bsize);
 		m->page_size = (uint64_t)sf.f_bsize;
 	}
+}
+
+int hugetlbfs_find_mount(const struct topo *t, uint64_t page_size, char *buf,
+			 size_t len)
+{
+	const char *path = hugetlbfs_find_path_for_size((long)page_size);
+
+	for (unsigned int i = 0; !path && i < t->nr_mounts; i++)
+		if (t->mounts[i].page_size == page_size)
+			path = t->mounts[i].path;
+	if (!path)
+		return -ENOENT;
+	if ((size_t)snprintf(buf, len, "%s", path) >= len)
+		return -ENAMETOOLONG;
+	return 0;
 }

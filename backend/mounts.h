@@ -3,6 +3,9 @@
 #ifndef RP_MOUNTS_H
 #define RP_MOUNTS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "log.h"
 
 struct topo;
@@ -13,5 +16,13 @@ struct topo;
  * disagreement is logged and the statfs answer kept.
  */
 void hugetlbfs_check_mounts(struct topo *t, const struct rp_log *log);
+
+/*
+ * A hugetlbfs mount for page_size: libhugetlbfs's choice when it has one
+ * for that size, else the first such mount in /proc/mounts order.
+ * 0, -ENOENT none, -ENAMETOOLONG buf too small.
+ */
+int hugetlbfs_find_mount(const struct topo *t, uint64_t page_size, char *buf,
+			 size_t len);
 
 #endif

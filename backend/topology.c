@@ -385,3 +385,19 @@ const struct topo_node *topo_node_by_id(const struct topo *t, int id)
 			return &t->nodes[i];
 	return NULL;
 }
+
+int topo_node_cpus(const struct topo_node *n, uint64_t *bits,
+		   unsigned int nbits)
+{
+	size_t len = strlen(n->cpulist);
+	char *line = malloc(len + 2);
+	int ret;
+
+	if (!line)
+		return -ENOMEM;
+	memcpy(line, n->cpulist, len);
+	line[len] = '\n';
+	ret = parse_list(line, len + 1, bits, nbits, NULL, NULL);
+	free(line);
+	return ret;
+}

@@ -54,6 +54,9 @@ void topo_free(struct topo *t);
 
 /* Index of page_size in t->sizes, or -1. */
 int topo_size_index(const struct topo *t, uint64_t page_size);
+/* The node's CPUs as a bitmap of nbits bits. 0 or -EINVAL. */
+int topo_node_cpus(const struct topo_node *n, uint64_t *bits,
+		   unsigned int nbits);
 /* The node with that id, or NULL. */
 const struct topo_node *topo_node_by_id(const struct topo *t, int id);
 

@@ -211,6 +211,133 @@ struct rampool_host_info {
 RAMPOOL_API int rampool_capacity_host(const struct rampool_capacity *cap,
 				      struct rampool_host_info *info);
 
+
+/* ---- blocks: RAM a VMM maps, on the right node, preallocated ------------ */
+
+enum rampool_backing {
+	/* memfd on shmem, 4 KiB pages; sealed against shrink/grow */
+	RAMPOOL_BACKING_MEMFD = 1,
+	/* memfd with MFD_HUGETLB and the page size encoded; sealed */
+	RAMPOOL_BACKING_MEMFD_HUGETLB,
+	/* an unlinked file in a hugetlbfs mount (dir, or one found for the
+	 * page size through libhugetlbfs) */
+	RAMPOOL_BACKING_HUGETLBFS,
+	/* an unlinked file in a tmpfs directory (dir, or /dev/shm) */
+	RAMPOOL_BACKING_TMPFS,
+};
+
+enum rampool_policy {
+	RAMPOOL_POLICY_BIND = 0,	/* strict: only these nodes (default) */
+	RAMPOOL_POLICY_PREFERRED,	/* the node first, others when short */
+	RAMPOOL_POLICY_INTERLEAVE,	/* round robin over the node list */
+};
+
+/* Block flags */
+/* populate the whole block (size bytes) before rampool_block_new returns */
+#define RAMPOOL_BLOCK_PREALLOC		(1u << 0)
+/* leave a memfd unsealed (by default F_SEAL_SHRINK | F_SEAL_GROW) */
+#define RAMPOOL_BLOCK_NO_SEAL		(1u << 1)
+/* populate by touching each page under a SIGBUS handler */
+#define RAMPOOL_BLOCK_FORCE_TOUCH	(1u << 2)
+/*
+ * Map with MAP_NORESERVE: the kernel reserves no hugetlb pages at mmap and
+ * a shortage shows up as SIGBUS at fault time. Never the default; for
+ * testing the fallback and for callers that reserve by other means.
+ */
+#define RAMPOOL_BLOCK_NORESERVE		(1u << 3)
+/* after fallocate, also populate the page tables (MADV_POPULATE_WRITE) */
+#define RAMPOOL_BLOCK_PAGE_TABLES	(1u << 4)
+
+typedef void (*rampool_progress_fn)(void *data, uint64_t done,
+				    uint64_t total);
+
+struct rampool_block_opts {
+	size_t sz;		/* sizeof(struct rampool_block_opts) */
+	uint64_t size;		/* used length, bytes, a multiple of page_size */
+	uint64_t max_size;	/* mapped and file length; 0: size */
+	/*
+	 * 0: 4 KiB for MEMFD/TMPFS, the kernel's default hugepage size for
+	 * the hugetlb backings. Must be one the kernel lists.
+	 */
+	uint64_t page_size;
+	enum rampool_backing backing;	/* 0: RAMPOOL_BACKING_MEMFD */
+	/*
+	 * The nodes to place the block on, with policy; nr_nodes == 0 (a
+	 * zeroed struct) leaves placement to the kernel. One node:
+	 * .nodes = (int[]){ 1 }, .nr_nodes = 1.
+	 */
+	const int *nodes;
+	unsigned int nr_nodes;
+	enum rampool_policy policy;
+	unsigned int flags;	/* RAMPOOL_BLOCK_* */
+	/* populating threads: 0 = one per CPU of the node (at most 16),
+	 * at most 256 */
+	unsigned int threads;
+	const char *dir;	/* HUGETLBFS / TMPFS: directory for the file */
+	const char *name;	/* memfd or file name prefix; NULL: "rampool" */
+	rampool_progress_fn progress;	/* bytes populated so far */
+	void *progress_data;
+};
+
+struct rampool_block;
+
+/*
+ * Creates a RAM block: the backing object (fd kept open), a MAP_SHARED
+ * mapping of max_size bytes bound to the node(s) before any page is
+ * populated, and with RAMPOOL_BLOCK_PREALLOC its first size bytes
+ * populated and placement-checked.
+ *
+ * Errors (nothing is left behind for any of them: no mapping, no fd, no
+ * file, no page, the kernel's counters as before the call):
+ *  -EINVAL  bad options: size 0 or not a multiple of the page size, a page
+ *           size the kernel lacks, max_size < size, a size that overflows,
+ *           a node out of range, offline or memoryless, threads > 256, ...
+ *           (the log callback says which);
+ *  -ENOMEM  not enough memory: for hugetlb, the kernel could not reserve
+ *           max_size at mmap, or population ran short (all nodes counted
+ *           only as the policy allows);
+ *  -EXDEV   RAMPOOL_POLICY_BIND and the kernel placed pages off the nodes;
+ *  -EHWPOISON  a hardware memory error while touching;
+ *  -ECANCELED  rampool_block_cancel was called;
+ *  -ENOENT  no hugetlbfs mount for the page size (HUGETLBFS without dir);
+ *  others from the kernel (-EACCES on dir, -EMFILE, ...).
+ */
+RAMPOOL_API int rampool_block_new(struct rampool_pool *pool,
+				  const struct rampool_block_opts *opts,
+				  struct rampool_block **out);
+
+/*
+ * Populates [offset, offset + len) of the block (page aligned, within
+ * max_size) with the block's method, then checks placement. On failure the
+ * pages this call populated that were not populated before are released
+ * again (data already there is kept), and the errors are those of
+ * rampool_block_new. Not thread safe against other calls on the block
+ * except rampool_block_cancel.
+ */
+RAMPOOL_API int rampool_block_populate(struct rampool_block *block,
+				       uint64_t offset, uint64_t len);
+
+/* Makes a populate running in another thread stop with -ECANCELED soon.
+ * Async-signal-safe and thread safe. */
+RAMPOOL_API void rampool_block_cancel(struct rampool_block *block);
+
+/* Unmaps, closes and removes the backing; NULL is accepted. */
+RAMPOOL_API void rampool_block_free(struct rampool_block *block);
+
+/* The backing fd (e.g. for vhost-user); owned by the block. */
+RAMPOOL_API int rampool_block_fd(const struct rampool_block *block);
+RAMPOOL_API void *rampool_block_addr(const struct rampool_block *block);
+RAMPOOL_API uint64_t rampool_block_size(const struct rampool_block *block);
+RAMPOOL_API uint64_t
+rampool_block_max_size(const struct rampool_block *block);
+RAMPOOL_API uint64_t
+rampool_block_page_size(const struct rampool_block *block);
+/* The node when the block has exactly one, else RAMPOOL_NODE_ANY. */
+RAMPOOL_API int rampool_block_node(const struct rampool_block *block);
+/* Bytes of the block rampool has populated and not released. */
+RAMPOOL_API uint64_t
+rampool_block_populated(const struct rampool_block *block);
+
 #ifdef __cplusplus
 }
 #endif

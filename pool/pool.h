@@ -8,10 +8,16 @@
 
 #define RAMPOOL_DEFAULT_STATE_DIR "/run/rampool"
 
+struct backing_ops;
+struct prealloc_ops;
+
 struct rampool_pool {
 	char *sysroot;
 	char *state_dir;
 	struct rp_log log;
+	/* NULL: the real syscalls; unit tests set their mocks here */
+	const struct backing_ops *backing_ops;
+	const struct prealloc_ops *prealloc_ops;
 };
 
 /*

@@ -28,6 +28,8 @@ static struct {
 static int nr_saved;
 static char mounts[8][64];
 static int nr_mounts;
+static char tmpdirs[4][96];
+static int nr_tmpdirs;
 static bool cleanup_armed;
 
 static void cleanup(void)
@@ -53,8 +55,11 @@ static void cleanup(void)
 				saved[i].path);
 		close(fd);
 	}
+	for (int i = nr_tmpdirs - 1; i >= 0; i--)
+		rmdir(tmpdirs[i]);
 	nr_saved = 0;
 	nr_mounts = 0;
+	nr_tmpdirs = 0;
 }
 
 static void on_signal(int sig)
@@ -241,6 +246,24 @@ void t_hugepages_set(uint64_t page_size, uint64_t n)
 			       t_read_u64(path), n, page_size >> 10);
 }
 
+void t_hugepages_set_node(uint64_t page_size, int node, uint64_t n)
+{
+	char path[160];
+	int ret;
+
+	t_require_hugetlb(page_size);
+	save_pool(page_size);
+	snprintf(path, sizeof(path),
+		 "/sys/devices/system/node/node%d/hugepages/"
+		 "hugepages-%" PRIu64 "kB/nr_hugepages", node, page_size >> 10);
+	ret = t_write_u64(path, n);
+	if (ret)
+		T_FAIL("%s = %" PRIu64 ": %s", path, n, strerror(-ret));
+	if (t_read_u64(path) != n)
+		t_skip_hugetlb("node %d got %" PRIu64 " of %" PRIu64 " pages",
+			       node, t_read_u64(path), n);
+}
+
 uint64_t t_hugepages_ensure_free(uint64_t page_size, uint64_t want)
 {
 	char nr_path[128], free_path[128];
@@ -283,6 +306,21 @@ const char *t_mount_hugetlbfs(uint64_t page_size, const char *opts)
 		t_skip_hugetlb("mount hugetlbfs %s: %s", data, strerror(err));
 	}
 	nr_mounts++;
+	return dir;
+}
+
+const char *t_tmpdir(const char *base)
+{
+	char *dir;
+
+	if (nr_tmpdirs == 4)
+		T_FAIL("too many temporary directories");
+	arm_cleanup();
+	dir = tmpdirs[nr_tmpdirs];
+	snprintf(dir, sizeof(tmpdirs[0]), "%s/rampool-t-XXXXXX", base);
+	if (!mkdtemp(dir))
+		T_FAIL("mkdtemp %s: %s", dir, strerror(errno));
+	nr_tmpdirs++;
 	return dir;
 }
 
@@ -376,41 +414,38 @@ int t_run(char *const argv[], char **out, char **err)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static unsigned int count_lines_or_entries(const char *path, bool dir)
-{
-	unsigned int n = 0;
-
-	if (dir) {
-		DIR *d = opendir(path);
-		struct dirent *de;
-
-		if (!d)
-			T_FAIL("opendir %s: %s", path, strerror(errno));
-		while ((de = readdir(d)))
-			n += de->d_name[0] != '.';
-		closedir(d);
-		return n - 1;	/* the fd opendir itself holds */
-	} else {
-		FILE *f = fopen(path, "r");
-		int c;
-
-		if (!f)
-			T_FAIL("fopen %s: %s", path, strerror(errno));
-		while ((c = fgetc(f)) != EOF)
-			n += c == '\n';
-		fclose(f);
-		return n;
-	}
-}
-
 unsigned int t_fd_count(void)
 {
-	return count_lines_or_entries("/proc/self/fd", true);
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	unsigned int n = 0;
+
+	if (!d)
+		T_FAIL("opendir /proc/self/fd: %s", strerror(errno));
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n - 1;	/* the fd opendir itself holds */
 }
 
 unsigned int t_map_count(void)
 {
-	return count_lines_or_entries("/proc/self/maps", false);
+	FILE *f = fopen("/proc/self/maps", "r");
+	unsigned int n = 0;
+	char line[512];
+
+	if (!f)
+		T_FAIL("fopen /proc/self/maps: %s", strerror(errno));
+	/*
+	 * Only shared file mappings, the kind blocks make: thread stacks that
+	 * glibc caches and heap arenas come and go on their own.
+	 */
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, "memfd:") || strstr(line, "(deleted)") ||
+		     strstr(line, "rampool") || strstr(line, "/dev/shm/") ||
+		     strstr(line, "/tmp/");
+	fclose(f);
+	return n;
 }
 
 void t_hcount(uint64_t page_size, int node, struct t_hcount *c)

@@ -61,9 +61,14 @@ uint64_t t_hugepages_ensure_free(uint64_t page_size, uint64_t free_pages);
 /* Sets the persistent pool to exactly n pages (restored at exit). */
 void t_hugepages_set(uint64_t page_size, uint64_t n);
 
+/* Sets one node's persistent pool to n pages (all pools restored at exit). */
+void t_hugepages_set_node(uint64_t page_size, int node, uint64_t n);
+
 /* Mounts a private hugetlbfs (opts may be NULL); unmounted at exit. */
 const char *t_mount_hugetlbfs(uint64_t page_size, const char *opts);
 void t_umount(const char *path);
+/* A private directory under base (e.g. /dev/shm), removed at exit. */
+const char *t_tmpdir(const char *base);
 
 /* Path of a program built next to the tests ("poolctl" → BUILD/poolctl). */
 const char *t_build_path(const char *name);
@@ -73,7 +78,7 @@ int t_run(char *const argv[], char **out, char **err);
 
 #endif
 
-/* Open fds and mappings of this process, to show nothing was left. */
+/* Open fds and shared file mappings of this process: nothing left behind. */
 unsigned int t_fd_count(void);
 unsigned int t_map_count(void);
 

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* backing.c: creates, maps, binds and releases the files that back RAM blocks. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/memfd.h>
+#include <numaif.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "backing.h"
+
+static int real_memfd_create(const char *name, unsigned int flags)
+{
+	return memfd_create(name, flags);
+}
+
+static int real_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+	return openat(dirfd, path, flags, mode);
+}
+
+static int real_add_seals(int fd, int seals)
+{
+	return fcntl(fd, F_ADD_SEALS, seals);
+}
+
+const struct backing_ops backing_default_ops = {
+	.memfd_create = real_memfd_create,
+	.openat = real_openat,
+	.unlinkat = unlinkat,
+	.ftruncate = ftruncate,
+	.add_seals = real_add_seals,
+	.mmap = mmap,
+	.munmap = munmap,
+	.mbind = mbind,
+	.fallocate = fallocate,
+	.close = close,
+};
+
+static unsigned int log2u64(uint64_t v)
+{
+	return (unsigned int)(63 - __builtin_clzll(v));
+}
+
+static int make_memfd(const struct backing_spec *spec,
+		      const struct backing_ops *ops, const struct rp_log *log)
+{
+	unsigned int flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
+	int fd;
+
+	if (spec->kind == BACKING_MEMFD_HUGETLB)
+		flags |= MFD_HUGETLB |
+			 (log2u64(spec->page_size) << MFD_HUGE_SHIFT);
+	fd = ops->memfd_create(spec->name, flags);
+	if (fd < 0) {
+		int err = errno;
+
+		rp_err(log, "memfd_create(%s%s): %s", spec->name,
+		       flags & MFD_HUGETLB ? ", MFD_HUGETLB" : "",
+		       strerror(err));
+		return -err;
+	}
+	return fd;
+}
+
+/*
+ * A new file in dir, O_EXCL under a random name and unlinked at once: only
+ * our fd reaches it, and a crash leaves nothing behind.
+ */
+static int make_file(const struct backing_spec *spec,
+		     const struct backing_ops *ops, const struct rp_log *log)
+{
+	char name[256];
+
+	for (int tries = 0; tries < 16; tries++) {
+		uint64_t r = 0;
+		int fd;
+
+		if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+			r ^= (uint64_t)getpid() << 32 ^ (uint64_t)tries;
+		snprintf(name, sizeof(name), "%s/%s.%016llx", spec->dir,
+			 spec->name, (unsigned long long)r);
+		fd = ops->openat(AT_FDCWD, name,
+				 O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+					 O_NOFOLLOW,
+				 0600);
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0) {
+			int err = errno;
+
+			rp_err(log, "create %s: %s", name, strerror(err));
+			return -err;
+		}
+		if (ops->unlinkat(AT_FDCWD, name, 0)) {
+			int err = errno;
+
+			rp_err(log, "unlink %s: %s", name, strerror(err));
+			ops->close(fd);
+			return -err;
+		}
+		return fd;
+	}
+	rp_err(log, "%s: no free file name", spec->dir);
+	return -EEXIST;
+}
+
+int backing_create(const struct backing_spec *spec,
+		   const struct backing_ops *ops, const struct rp_log *log,
+		   struct backing *out)
+{
+	bool memfd = spec->kind == BACKING_MEMFD ||
+		     spec->kind == BACKING_MEMFD_HUGETLB;
+	int fd, ret, mflags = MAP_SHARED;
+	void *addr;
+
+	if (!ops)
+		ops = &backing_default_ops;
+	fd = memfd ? make_memfd(spec, ops, log) : make_file(spec, ops, log);
+	if (fd < 0)
+		return fd;
+	if (ops->ftruncate(fd, (off_t)spec->len)) {
+		ret = -errno;
+		rp_err(log, "ftruncate to %llu: %s",
+		       (unsigned long long)spec->len, strerror(-ret));
+		goto out_close;
+	}
+	/* a process the fd is passed to must not shrink it under our feet */
+	if (memfd && spec->seal &&
+	    ops->add_seals(fd, F_SEAL_SHRINK | F_SEAL_GROW)) {
+		ret = -errno;
+		rp_err(log, "F_ADD_SEALS: %s", strerror(-ret));
+		goto out_close;
+	}
+	if (spec->noreserve)
+		mflags |= MAP_NORESERVE;
+	addr = ops->mmap(NULL, spec->len, PROT_READ | PROT_WRITE, mflags, fd, 0);
+	if (addr == MAP_FAILED) {
+		ret = -errno;
+		if (ret == -ENOMEM)
+			rp_err(log, "mmap of %llu bytes: the kernel cannot "
+			       "reserve the hugepages (ENOMEM)",
+			       (unsigned long long)spec->len);
+		else
+			rp_err(log, "mmap: %s", strerror(-ret));
+		goto out_close;
+	}
+	/* before any page exists: a page placed wrongly is never moved */
+	if (spec->mpol_mode >= 0 &&
+	    ops->mbind(addr, spec->len, spec->mpol_mode | (int)spec->mpol_flags,
+		       spec->nodemask, spec->maxnode, 0)) {
+		ret = -errno;
+		rp_err(log, "mbind: %s", strerror(-ret));
+		ops->munmap(addr, spec->len);
+		goto out_close;
+	}
+	*out = (struct backing){
+		.kind = spec->kind,
+		.fd = fd,
+		.addr = addr,
+		.len = spec->len,
+		.page_size = spec->page_size,
+		.hugetlb = spec->kind == BACKING_MEMFD_HUGETLB ||
+			   spec->kind == BACKING_HUGETLBFS,
+	};
+	return 0;
+out_close:
+	ops->close(fd);
+	return ret;
+}
+
+void backing_destroy(struct backing *b, const struct backing_ops *ops)
+{
+	if (!ops)
+		ops = &backing_default_ops;
+	if (b->addr)
+		ops->munmap(b->addr, b->len);
+	if (b->fd >= 0)
+		ops->close(b->fd);
+	b->addr = NULL;
+	b->fd = -1;
+}
+
+int backing_release(struct backing *b, uint64_t off, uint64_t len,
+		    const struct backing_ops *ops, const struct rp_log *log)
+{
+	if (!ops)
+		ops = &backing_default_ops;
+	if (!len)
+		return 0;
+	if (ops->fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			   (off_t)off, (off_t)len)) {
+		int err = errno;
+
+		rp_err(log, "punch hole %llu+%llu: %s",
+		       (unsigned long long)off, (unsigned long long)len,
+		       strerror(err));
+		return -err;
+	}
+	return 0;
+}

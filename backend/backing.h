@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* backing.h: backing objects (memfd, hugetlb memfd, hugetlbfs and tmpfs files), mapped and bound. */
+#ifndef RP_BACKING_H
+#define RP_BACKING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "log.h"
+
+/* The calls backing makes; unit tests swap them to drive error paths. */
+struct backing_ops {
+	int (*memfd_create)(const char *name, unsigned int flags);
+	int (*openat)(int dirfd, const char *path, int flags, mode_t mode);
+	int (*unlinkat)(int dirfd, const char *path, int flags);
+	int (*ftruncate)(int fd, off_t len);
+	int (*add_seals)(int fd, int seals);
+	void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd,
+		      off_t off);
+	int (*munmap)(void *addr, size_t len);
+	long (*mbind)(void *addr, unsigned long len, int mode,
+		      const unsigned long *nodemask, unsigned long maxnode,
+		      unsigned int flags);
+	int (*fallocate)(int fd, int mode, off_t off, off_t len);
+	int (*close)(int fd);
+};
+
+extern const struct backing_ops backing_default_ops;
+
+/* Same values as enum rampool_backing. */
+enum backing_kind {
+	BACKING_MEMFD = 1,
+	BACKING_MEMFD_HUGETLB,
+	BACKING_HUGETLBFS,
+	BACKING_TMPFS,
+};
+
+struct backing_spec {
+	enum backing_kind kind;
+	uint64_t len;		/* file and mapping length */
+	uint64_t page_size;
+	const char *dir;	/* HUGETLBFS / TMPFS: where the file is made */
+	const char *name;	/* memfd name or file name prefix */
+	bool seal;		/* memfds: F_SEAL_SHRINK | F_SEAL_GROW */
+	bool noreserve;		/* MAP_NORESERVE */
+	/* mbind of the whole mapping before any page exists; mode < 0: none */
+	int mpol_mode;
+	unsigned int mpol_flags;	/* MPOL_F_* mode flags */
+	const unsigned long *nodemask;
+	unsigned long maxnode;
+};
+
+struct backing {
+	enum backing_kind kind;
+	int fd;
+	void *addr;
+	uint64_t len;
+	uint64_t page_size;
+	bool hugetlb;
+};
+
+/*
+ * Makes the file, sizes it, seals it, maps it MAP_SHARED and binds the
+ * mapping. Files in a directory are unlinked at once: the pages go with
+ * the last close or unmap. On failure nothing is left (fd closed, file
+ * gone, mapping dropped) and the log says what failed. -ENOMEM when the
+ * kernel cannot reserve hugetlb pages for the mapping (mmap ENOMEM).
+ */
+int backing_create(const struct backing_spec *spec,
+		   const struct backing_ops *ops, const struct rp_log *log,
+		   struct backing *out);
+
+/* Unmaps and closes; the pages go with the last reference. */
+void backing_destroy(struct backing *b, const struct backing_ops *ops);
+
+/*
+ * Gives pages [off, off + len) back to the kernel (fallocate PUNCH_HOLE):
+ * the file keeps its size, the hugetlb reservation of the range is dropped
+ * (DESIGN fact 3).
+ */
+int backing_release(struct backing *b, uint64_t off, uint64_t len,
+		    const struct backing_ops *ops, const struct rp_log *log);
+
+#endif

@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* block.c: RAM blocks: validated options, a bound backing, population and its undo. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <numaif.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+#include "../backend/backing.h"
+#include "../backend/mounts.h"
+#include "../backend/parse.h"
+#include "../backend/prealloc.h"
+#include "../backend/sysfs.h"
+#include "../backend/topology.h"
+#include "pool.h"
+
+#define LONG_BITS (8 * (int)sizeof(unsigned long))
+#define MASK_LONGS (PREALLOC_MAX_NODES / LONG_BITS)
+#define MAX_THREADS 256
+#define SMALL_PAGE 4096ULL
+
+struct rampool_block {
+	struct rampool_pool *pool;
+	struct backing b;
+	uint64_t size, max_size, page_size;
+	int node;			/* single node, or RAMPOOL_NODE_ANY */
+	int mpol_mode;			/* MPOL_*, or -1 when unbound */
+	unsigned long nodemask[MASK_LONGS];
+	cpu_set_t *cpus;		/* CPUs of the node(s), NULL: any */
+	size_t cpus_size;
+	unsigned int flags, threads;
+	rampool_progress_fn progress;
+	void *progress_data;
+	uint64_t *populated;		/* one bit per page of max_size */
+	uint64_t npages;
+	atomic_bool cancel;
+};
+
+static const struct backing_ops *bops(const struct rampool_block *blk)
+{
+	return blk->pool->backing_ops ? blk->pool->backing_ops
+				      : &backing_default_ops;
+}
+
+static const struct prealloc_ops *pops(const struct rampool_block *blk)
+{
+	return blk->pool->prealloc_ops ? blk->pool->prealloc_ops
+				       : &prealloc_default_ops;
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+__attribute__((format(printf, 2, 3)))
+static int bad(struct rampool_pool *pool, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rp_err(&pool->log, "block: %s", msg);
+	return -EINVAL;
+}
+
+static bool is_hugetlb(enum rampool_backing k)
+{
+	return k == RAMPOOL_BACKING_MEMFD_HUGETLB ||
+	       k == RAMPOOL_BACKING_HUGETLBFS;
+}
+
+/* Adds a node's CPUs to the block's set and its bit to the mask. */
+static int add_node(struct rampool_block *blk, const struct topo *t, int id)
+{
+	const struct topo_node *n = topo_node_by_id(t, id);
+	uint64_t bits[TOPO_MAX_CPUS / 64];
+	int ret;
+
+	if (id < 0 || id >= PREALLOC_MAX_NODES || !n)
+		return bad(blk->pool, "node %d does not exist or is offline", id);
+	if (!(n->flags & RAMPOOL_NODE_F_HAS_MEMORY) || !n->mem_total)
+		return bad(blk->pool, "node %d has no memory", id);
+	if (blk->nodemask[id / LONG_BITS] & 1UL << (id % LONG_BITS))
+		return bad(blk->pool, "node %d is listed twice", id);
+	blk->nodemask[id / LONG_BITS] |= 1UL << (id % LONG_BITS);
+	/* a CPU-less node (memory only) leaves the threads unpinned */
+	if (!n->nr_cpus)
+		return 0;
+	ret = topo_node_cpus(n, bits, TOPO_MAX_CPUS);
+	if (ret)
+		return ret;	/* -ENOMEM: the list was checked by topo_read */
+	if (!blk->cpus) {
+		blk->cpus = CPU_ALLOC(TOPO_MAX_CPUS);
+		if (!blk->cpus)
+			return -ENOMEM;
+		blk->cpus_size = CPU_ALLOC_SIZE(TOPO_MAX_CPUS);
+		CPU_ZERO_S(blk->cpus_size, blk->cpus);
+	}
+	for (unsigned int c = 0; c < TOPO_MAX_CPUS; c++)
+		if (bit_test(bits, c))
+			CPU_SET_S(c, blk->cpus_size, blk->cpus);
+	return 0;
+}
+
+static int check_sizes(struct rampool_pool *pool,
+		       const struct rampool_block_opts *o, const struct topo *t,
+		       uint64_t *page_size, uint64_t *max_size)
+{
+	uint64_t ps = o->page_size, max = o->max_size ? o->max_size : o->size;
+
+	if (o->backing < RAMPOOL_BACKING_MEMFD ||
+	    o->backing > RAMPOOL_BACKING_TMPFS)
+		return bad(pool, "unknown backing %d", (int)o->backing);
+	if (is_hugetlb(o->backing)) {
+		if (!ps)
+			ps = t->default_page_size;
+		if (topo_size_index(t, ps) < 0)
+			return bad(pool, "the kernel has no hugepages of %llu bytes",
+				   (unsigned long long)ps);
+	} else {
+		if (!ps)
+			ps = SMALL_PAGE;
+		if (ps != (uint64_t)sysconf(_SC_PAGESIZE))
+			return bad(pool, "page size %llu for a shmem backing "
+				   "(only the base page size)",
+				   (unsigned long long)ps);
+	}
+	if (!o->size)
+		return bad(pool, "size 0");
+	if (o->size % ps)
+		return bad(pool, "size %llu is not a multiple of the page size",
+			   (unsigned long long)o->size);
+	if (max < o->size)
+		return bad(pool, "max_size %llu is below size",
+			   (unsigned long long)max);
+	if (max % ps)
+		return bad(pool, "max_size %llu is not a multiple of the page size",
+			   (unsigned long long)max);
+	/* mmap and off_t take no more; keep far from wrapping */
+	if (max > (UINT64_MAX >> 2) || max > (uint64_t)SIZE_MAX / 2)
+		return bad(pool, "max_size %llu is too large",
+			   (unsigned long long)max);
+	*page_size = ps;
+	*max_size = max;
+	return 0;
+}
+
+static int check_opts(struct rampool_block *blk,
+		      const struct rampool_block_opts *o, const struct topo *t)
+{
+	struct rampool_pool *pool = blk->pool;
+	int ret;
+
+	ret = check_sizes(pool, o, t, &blk->page_size, &blk->max_size);
+	if (ret)
+		return ret;
+	blk->size = o->size;
+	if (o->threads > MAX_THREADS)
+		return bad(pool, "threads %u (at most 256)", o->threads);
+	if (o->policy > RAMPOOL_POLICY_INTERLEAVE)
+		return bad(pool, "unknown policy %d", (int)o->policy);
+	if (o->flags & ~(RAMPOOL_BLOCK_PREALLOC | RAMPOOL_BLOCK_NO_SEAL |
+			 RAMPOOL_BLOCK_FORCE_TOUCH | RAMPOOL_BLOCK_NORESERVE |
+			 RAMPOOL_BLOCK_PAGE_TABLES))
+		return bad(pool, "unknown flags 0x%x", o->flags);
+	if (o->nr_nodes > PREALLOC_MAX_NODES || (o->nr_nodes && !o->nodes))
+		return bad(pool, "node list of %u entries at %p", o->nr_nodes,
+			   (const void *)o->nodes);
+	if ((o->backing == RAMPOOL_BACKING_HUGETLBFS ||
+	     o->backing == RAMPOOL_BACKING_TMPFS) && o->dir &&
+	    o->dir[0] != '/')
+		return bad(pool, "dir '%s' is not an absolute path", o->dir);
+	blk->node = o->nr_nodes == 1 ? o->nodes[0] : RAMPOOL_NODE_ANY;
+	blk->mpol_mode = -1;
+	for (unsigned int i = 0; i < o->nr_nodes; i++) {
+		ret = add_node(blk, t, o->nodes[i]);
+		if (ret)
+			return ret;
+	}
+	if (o->nr_nodes) {
+		static const int modes[] = {
+			[RAMPOOL_POLICY_BIND] = MPOL_BIND,
+			[RAMPOOL_POLICY_PREFERRED] = MPOL_PREFERRED,
+			[RAMPOOL_POLICY_INTERLEAVE] = MPOL_INTERLEAVE,
+		};
+
+		blk->mpol_mode = modes[o->policy];
+		if (o->policy == RAMPOOL_POLICY_PREFERRED && o->nr_nodes > 1)
+			return bad(pool, "PREFERRED takes one node, not %u",
+				   o->nr_nodes);
+	}
+	blk->flags = o->flags;
+	blk->threads = o->threads;
+	blk->progress = o->progress;
+	blk->progress_data = o->progress_data;
+	return 0;
+}
+
+/* ---- population --------------------------------------------------------- */
+
+static bool page_set(const struct rampool_block *blk, uint64_t i)
+{
+	return blk->populated[i / 64] >> (i % 64) & 1;
+}
+
+static void mark(struct rampool_block *blk, uint64_t first, uint64_t n,
+		 bool on)
+{
+	for (uint64_t i = first; i < first + n; i++) {
+		if (on)
+			blk->populated[i / 64] |= 1ULL << (i % 64);
+		else
+			blk->populated[i / 64] &= ~(1ULL << (i % 64));
+	}
+}
+
+/*
+ * Gives back the pages of [first, first + n) that were not there before
+ * this call (before[] is one mincore byte per base page, or NULL when the
+ * range was known empty), in runs.
+ */
+static int undo(struct rampool_block *blk, uint64_t first, uint64_t n,
+		const unsigned char *before)
+{
+	uint64_t per = blk->page_size / SMALL_PAGE, run = 0;
+	int ret = 0;
+
+	for (uint64_t i = first; i <= first + n; i++) {
+		bool keep = i == first + n;
+
+		if (!keep && before) {
+			for (uint64_t k = 0; k < per && !keep; k++)
+				keep = before[(i - first) * per + k] & 1;
+		}
+		if (!keep) {
+			run++;
+			continue;
+		}
+		if (run) {
+			int r = backing_release(&blk->b,
+						(i - run) * blk->page_size,
+						run * blk->page_size, bops(blk),
+						&blk->pool->log);
+
+			if (r && !ret)
+				ret = r;
+			mark(blk, i - run, run, false);
+		}
+		run = 0;
+	}
+	return ret;
+}
+
+static int check_placement(struct rampool_block *blk, uint64_t off,
+			   uint64_t len)
+{
+	uint64_t absent = 0, off_node = 0;
+	int ret;
+
+	if (blk->mpol_mode < 0)
+		return 0;
+	/*
+	 * fallocate fills the file, not our page tables, and move_pages only
+	 * sees mapped pages: map them (reading maps the pages fallocate put
+	 * in the file without writing them).
+	 */
+	if (pops(blk)->madvise((char *)blk->b.addr + off, len,
+			       MADV_POPULATE_READ) && errno != EINVAL) {
+		ret = -errno;
+		rp_err(&blk->pool->log, "block: mapping pages to check "
+		       "placement: %s", strerror(-ret));
+		return ret == -EFAULT ? -ENOMEM : ret;
+	}
+	ret = prealloc_placement((char *)blk->b.addr + off, len,
+				 blk->page_size, blk->nodemask,
+				 PREALLOC_MAX_NODES, pops(blk), NULL, 0,
+				 &absent, &off_node);
+	if (ret) {
+		rp_err(&blk->pool->log, "block: placement check: %s",
+		       strerror(-ret));
+		return ret;
+	}
+	if (absent)
+		rp_warn(&blk->pool->log,
+			"block: %llu pages not present after populating",
+			(unsigned long long)absent);
+	if (!off_node)
+		return 0;
+	if (blk->mpol_mode == MPOL_BIND) {
+		rp_err(&blk->pool->log,
+		       "block: %llu of %llu pages are off the bound node(s)",
+		       (unsigned long long)off_node,
+		       (unsigned long long)(len / blk->page_size));
+		return -EXDEV;
+	}
+	rp_info(&blk->pool->log, "block: %llu pages off the preferred node(s)",
+		(unsigned long long)off_node);
+	return 0;
+}
+
+static int populate(struct rampool_block *blk, uint64_t off, uint64_t len,
+		    bool fresh)
+{
+	struct prealloc_req req = {
+		.addr = (char *)blk->b.addr + off,
+		.len = len,
+		.page_size = blk->page_size,
+		.fd = blk->b.fd,
+		.fd_offset = off,
+		.hugetlb = blk->b.hugetlb,
+		.file_backed = true,
+		.method = blk->flags & RAMPOOL_BLOCK_FORCE_TOUCH ?
+				  PREALLOC_TOUCH : PREALLOC_AUTO,
+		.page_tables = blk->flags & RAMPOOL_BLOCK_PAGE_TABLES,
+		.threads = blk->threads,
+		.cpus = blk->cpus,
+		.mpol_mode = blk->mpol_mode,
+		.nodemask = blk->nodemask,
+		.maxnode = PREALLOC_MAX_NODES,
+		.progress = blk->progress,
+		.progress_data = blk->progress_data,
+		.cancel = &blk->cancel,
+	};
+	uint64_t first = off / blk->page_size, n = len / blk->page_size;
+	unsigned char *before = NULL;
+	int ret;
+
+	/* MAP_NORESERVE means no reservation to fill: only a touch is honest */
+	if (blk->flags & RAMPOOL_BLOCK_NORESERVE && blk->b.hugetlb &&
+	    req.method == PREALLOC_AUTO)
+		req.method = PREALLOC_POPULATE;
+	if (!fresh) {
+		before = malloc(len / SMALL_PAGE);
+		if (!before)
+			return -ENOMEM;
+		if (mincore(req.addr, len, before)) {
+			ret = -errno;
+			free(before);
+			return ret;
+		}
+	}
+	ret = prealloc_run(&req, pops(blk), &blk->pool->log, NULL);
+	if (!ret) {
+		mark(blk, first, n, true);
+		ret = check_placement(blk, off, len);
+	}
+	if (ret) {
+		int r = undo(blk, first, n, before);
+
+		if (r)
+			rp_err(&blk->pool->log,
+			       "block: could not release what the failed "
+			       "populate took: %s", strerror(-r));
+	}
+	free(before);
+	atomic_store(&blk->cancel, false);
+	return ret;
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+static int read_topology(struct rampool_pool *pool, struct topo **t)
+{
+	struct sysfs *s;
+	int ret;
+
+	/* blocks are made on the running kernel, never on a recorded tree */
+	if (strcmp(pool->sysroot, "/")) {
+		rp_err(&pool->log, "block: the pool reads %s, not the running "
+		       "kernel", pool->sysroot);
+		return -EOPNOTSUPP;
+	}
+	ret = sysfs_open("/", NULL, &pool->log, &s);
+	if (ret)
+		return ret;
+	ret = topo_read(s, t);
+	sysfs_close(s);
+	return ret;
+}
+
+static void block_destroy(struct rampool_block *blk)
+{
+	if (blk->b.fd >= 0 || blk->b.addr)
+		backing_destroy(&blk->b, bops(blk));
+	CPU_FREE(blk->cpus);
+	free(blk->populated);
+	free(blk);
+}
+
+int rampool_block_new(struct rampool_pool *pool,
+		      const struct rampool_block_opts *opts,
+		      struct rampool_block **out)
+{
+	struct rampool_block_opts o = { .sz = sizeof(o) };
+	struct rampool_block *blk;
+	struct backing_spec spec;
+	struct topo *t = NULL;
+	char dir[4096];
+	int ret;
+
+	if (!pool || !opts || !out)
+		return -EINVAL;
+	ret = opts_check(opts, opts->sz,
+			 offsetof(struct rampool_block_opts, progress_data) +
+				 sizeof(void *),
+			 sizeof(o));
+	if (ret)
+		return ret;
+	memcpy(&o, opts, sizeof(o));
+	if (!o.backing)
+		o.backing = RAMPOOL_BACKING_MEMFD;
+	blk = calloc(1, sizeof(*blk));
+	if (!blk)
+		return -ENOMEM;
+	blk->pool = pool;
+	blk->b.fd = -1;
+	ret = read_topology(pool, &t);
+	if (ret)
+		goto out_free;
+	ret = check_opts(blk, &o, t);
+	if (ret)
+		goto out_free;
+	if (o.backing == RAMPOOL_BACKING_HUGETLBFS && !o.dir) {
+		ret = hugetlbfs_find_mount(t, blk->page_size, dir, sizeof(dir));
+		if (ret) {
+			rp_err(&pool->log, "block: no hugetlbfs mount for "
+			       "%llu-byte pages; mount one or pass dir",
+			       (unsigned long long)blk->page_size);
+			goto out_free;
+		}
+		o.dir = dir;
+	} else if (o.backing == RAMPOOL_BACKING_TMPFS && !o.dir) {
+		o.dir = "/dev/shm";
+	}
+	blk->npages = blk->max_size / blk->page_size;
+	blk->populated = calloc((size_t)(blk->npages + 63) / 64, 8);
+	if (!blk->populated) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	spec = (struct backing_spec){
+		.kind = (enum backing_kind)o.backing,
+		.len = blk->max_size,
+		.page_size = blk->page_size,
+		.dir = o.dir,
+		.name = o.name ? o.name : "rampool",
+		.seal = !(o.flags & RAMPOOL_BLOCK_NO_SEAL),
+		.noreserve = o.flags & RAMPOOL_BLOCK_NORESERVE,
+		.mpol_mode = blk->mpol_mode,
+		.nodemask = blk->nodemask,
+		.maxnode = PREALLOC_MAX_NODES,
+	};
+	ret = backing_create(&spec, bops(blk), &pool->log, &blk->b);
+	if (ret)
+		goto out_free;
+	if (o.flags & RAMPOOL_BLOCK_PREALLOC) {
+		ret = populate(blk, 0, blk->size, true);
+		if (ret)
+			goto out_free;
+	}
+	topo_free(t);
+	*out = blk;
+	return 0;
+out_free:
+	topo_free(t);
+	block_destroy(blk);
+	return ret;
+}
+
+int rampool_block_populate(struct rampool_block *blk, uint64_t offset,
+			   uint64_t len)
+{
+	if (!blk)
+		return -EINVAL;
+	if (!len || offset % blk->page_size || len % blk->page_size ||
+	    offset > blk->max_size || len > blk->max_size - offset) {
+		rp_err(&blk->pool->log, "block: populate range %llu+%llu is "
+		       "not page aligned inside the block's %llu bytes",
+		       (unsigned long long)offset, (unsigned long long)len,
+		       (unsigned long long)blk->max_size);
+		return -EINVAL;
+	}
+	return populate(blk, offset, len, false);
+}
+
+void rampool_block_cancel(struct rampool_block *blk)
+{
+	if (blk)
+		atomic_store(&blk->cancel, true);
+}
+
+void rampool_block_free(struct rampool_block *blk)
+{
+	if (blk)
+		block_destroy(blk);
+}
+
+int rampool_block_fd(const struct rampool_block *blk)
+{
+	return blk->b.fd;
+}
+
+void *rampool_block_addr(const struct rampool_block *blk)
+{
+	return blk->b.addr;
+}
+
+uint64_t rampool_block_size(const struct rampool_block *blk)
+{
+	return blk->size;
+}
+
+uint64_t rampool_block_max_size(const struct rampool_block *blk)
+{
+	return blk->max_size;
+}
+
+uint64_t rampool_block_page_size(const struct rampool_block *blk)
+{
+	return blk->page_size;
+}
+
+int rampool_block_node(const struct rampool_block *blk)
+{
+	return blk->node;
+}
+
+uint64_t rampool_block_populated(const struct rampool_block *blk)
+{
+	uint64_t n = 0;
+
+	for (uint64_t i = 0; i < blk->npages; i++)
+		n += page_set(blk, i);
+	return n * blk->page_size;
+}
