@@ -123,6 +123,9 @@ static int read_hcount(struct sysfs *s, const char *dir, bool global,
 	}
 #undef RD
 	if (c->free > c->total || c->surplus > c->total) {
+		/* the pool changed between two reads: the caller reads again */
+		if (!strcmp(s->root, "/"))
+			return -EAGAIN;
 		snprintf(path, sizeof(path), "%s/free_hugepages", dir);
 		return sysfs_bad(s, path, -EINVAL,
 				 "free or surplus exceeds nr_hugepages");

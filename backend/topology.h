@@ -47,7 +47,10 @@ struct topo {
 
 /*
  * Reads one snapshot. Every failure is logged naming the file and returns
- * a negative errno (-ENOENT, -EINVAL for bad content, -ENOMEM, ...).
+ * a negative errno (-ENOENT, -EINVAL for bad content, -ENOMEM, ...). On the
+ * running kernel, counters that contradict each other (free above total:
+ * the pool was resized between two reads) give -EAGAIN, unlogged: read
+ * again.
  */
 int topo_read(struct sysfs *s, struct topo **out);
 void topo_free(struct topo *t);

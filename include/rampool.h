@@ -27,8 +27,10 @@ extern "C" {
  *   (RAMPOOL_NODE_ANY / RAMPOOL_NODE_ALL) means "any" or "all of them".
  * - Options and info structs start with a size field (sz) that the caller
  *   sets to sizeof(struct ...); fields may be appended in later versions.
- *   Unknown trailing option bytes must be zero (else -EINVAL); info structs
- *   are filled up to min(sz, the library's size).
+ *   sz must be at least the size of the struct in version 0.1 (else
+ *   -EINVAL). Option bytes past what this library knows must be zero
+ *   (else -EINVAL); info structs are filled up to min(sz, the library's
+ *   size) and zeroed beyond.
  * - The library has no global state except where a call says so. One pool
  *   handle may be used from several threads only if the caller serializes
  *   the calls on it; distinct handles are independent.
@@ -86,8 +88,10 @@ struct rampool_pool;
  * are copied.
  *
  * Errors: -EINVAL bad opts (sz too small, non-zero unknown fields, relative
- * or empty sysroot); -ENOENT / -ENOTDIR the sysroot does not exist or is not
- * a directory; -ENOMEM.
+ * or empty sysroot or state dir, log_level above RAMPOOL_LOG_DEBUG) or out
+ * NULL; -ENOENT / -ENOTDIR the sysroot does not exist or is not a
+ * directory; other stat(2) errors on it (-EACCES, -ELOOP, -ENAMETOOLONG);
+ * -ENOMEM. The log callback (when given) says which.
  */
 RAMPOOL_API int rampool_pool_new(const struct rampool_pool_opts *opts,
 				 struct rampool_pool **out);
@@ -106,10 +110,16 @@ struct rampool_capacity;
  * every hugepage size with its counters per node and globally, and the
  * hugetlbfs mounts. The snapshot does not change after the call.
  *
+ * Files are read one by one; on the running kernel a pool resized between
+ * two reads is read again (up to 5 times, then -EAGAIN). The snapshot owns
+ * its memory and may outlive the pool.
+ *
  * Errors: -ENOENT a required file is missing; -EINVAL a file holds
  * something that is not what the kernel writes (garbage, truncation, a
- * number that overflows); -EIO / other read errors. The log callback gets
- * one ERR message naming the file and what is wrong with it. -ENOMEM.
+ * number that overflows, free pages above the total); -EFBIG a file over
+ * 4 MiB; -EACCES, -EIO and other open/read errors; -EAGAIN see above;
+ * -ENOMEM. The log callback gets one ERR message naming the file and what
+ * is wrong with it.
  */
 RAMPOOL_API int rampool_capacity_get(struct rampool_pool *pool,
 				     struct rampool_capacity **out);
@@ -208,6 +218,7 @@ struct rampool_host_info {
 	uint64_t default_page_size; /* Hugepagesize */
 };
 
+/* -EINVAL info NULL or info->sz too small. */
 RAMPOOL_API int rampool_capacity_host(const struct rampool_capacity *cap,
 				      struct rampool_host_info *info);
 

@@ -382,7 +382,11 @@ static int read_topology(struct rampool_pool *pool, struct topo **t)
 	ret = sysfs_open("/", NULL, &pool->log, &s);
 	if (ret)
 		return ret;
-	ret = topo_read(s, t);
+	for (int tries = 0; tries < 5; tries++) {
+		ret = topo_read(s, t);
+		if (ret != -EAGAIN)
+			break;
+	}
 	sysfs_close(s);
 	return ret;
 }

@@ -27,7 +27,15 @@ int rampool_capacity_get(struct rampool_pool *pool,
 	ret = sysfs_open(pool->sysroot, NULL, &pool->log, &s);
 	if (ret)
 		goto out_free;
-	ret = topo_read(s, &cap->topo);
+	/* files are read one by one; a pool resized meanwhile is read again */
+	for (int tries = 0; tries < 5; tries++) {
+		ret = topo_read(s, &cap->topo);
+		if (ret != -EAGAIN)
+			break;
+	}
+	if (ret == -EAGAIN)
+		rp_err(&pool->log, "hugepage counters kept changing while "
+		       "being read");
 	sysfs_close(s);
 	if (ret)
 		goto out_free;
