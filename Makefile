@@ -171,6 +171,19 @@ demo: all
 golden: all
 	$(Q)$(TEST_ENV) tests/golden/check-golden --update
 
+# Prints figures, never fails on them (bench/README.md). BENCH_ARGS is passed
+# on, e.g. make bench BENCH_ARGS='--size 1G --json'.
+BENCH_ARGS ?=
+$(BUILD)/bench/prealloc: bench/prealloc.c include/rampool.h $(SOLIB)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) $< -o $@ \
+		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' \
+		$(call pc_libs,json-c) -lpthread $(LDFLAGS)
+
+bench: all $(BUILD)/bench/prealloc
+	$(Q)$(BUILD)/bench/prealloc $(BENCH_ARGS)
+
 FUZZ_CC ?= clang
 fuzz: EXTRA_DEPS += clang
 fuzz: deps
@@ -178,8 +191,9 @@ fuzz: deps
 	$(Q)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
 		-Iinclude tests/fuzz/fuzz_parse.c backend/parse.c \
 		-o $(BUILD)/fuzz/fuzz_parse
+	@mkdir -p $(BUILD)/fuzz/corpus
 	$(Q)$(BUILD)/fuzz/fuzz_parse -max_total_time=$${FUZZ_SECONDS:-60} \
-		tests/fuzz/corpus
+		-dict=tests/fuzz/parse.dict $(BUILD)/fuzz/corpus tests/fuzz/corpus
 
 # ---- install ----------------------------------------------------------------
 

@@ -317,7 +317,10 @@ int parse_mounts(const char *s, size_t len,
 	size_t pos = 0;
 	int ret = 0;
 
-	if (len && s[len - 1] != '\n')
+	/* the kernel always lists the root file system */
+	if (len == 0)
+		return fail(why, "empty (truncated?)");
+	if (s[len - 1] != '\n')
 		return fail(why, "no newline at the end (truncated?)");
 	while (pos < len) {
 		const char *line = s + pos;

@@ -81,7 +81,9 @@ int sysfs_bad(struct sysfs *s, const char *rel, int err, const char *why)
 int sysfs_read(struct sysfs *s, const char *rel, char **bufp, size_t *lenp,
 	       int quiet_enoent)
 {
-	size_t cap = 4096, len = 0;
+	/* SYSFS_MAX_FILE bytes, one more to tell EOF from a longer file, NUL */
+	const size_t max_cap = (size_t)SYSFS_MAX_FILE + 2;
+	size_t cap = 0, len = 0;
 	char *buf = NULL;
 	int fd, ret;
 
@@ -95,16 +97,17 @@ int sysfs_read(struct sysfs *s, const char *rel, char **bufp, size_t *lenp,
 	for (;;) {
 		ssize_t n;
 
-		if (!buf || len + 1 >= cap) {
+		if (len + 1 >= cap) {
 			char *nb;
 
-			if (buf)
-				cap *= 2;
-			if (cap > SYSFS_MAX_FILE + 1) {
+			if (len > SYSFS_MAX_FILE) {
 				ret = sysfs_bad(s, rel, -EFBIG,
 						"file is larger than 4 MiB");
 				goto out;
 			}
+			cap = cap ? cap * 2 : 4096;
+			if (cap > max_cap)
+				cap = max_cap;
 			nb = realloc(buf, cap);
 			if (!nb) {
 				ret = -ENOMEM;

@@ -123,12 +123,16 @@ static int read_hcount(struct sysfs *s, const char *dir, bool global,
 	}
 #undef RD
 	if (c->free > c->total || c->surplus > c->total) {
+		bool free_bad = c->free > c->total;
+
 		/* the pool changed between two reads: the caller reads again */
 		if (!strcmp(s->root, "/"))
 			return -EAGAIN;
-		snprintf(path, sizeof(path), "%s/free_hugepages", dir);
+		snprintf(path, sizeof(path), "%s/%s", dir,
+			 free_bad ? "free_hugepages" : "surplus_hugepages");
 		return sysfs_bad(s, path, -EINVAL,
-				 "free or surplus exceeds nr_hugepages");
+				 free_bad ? "free_hugepages exceeds nr_hugepages"
+					  : "surplus_hugepages exceeds nr_hugepages");
 	}
 	return 0;
 }

@@ -225,8 +225,13 @@ static void mark(struct rampool_block *blk, uint64_t first, uint64_t n,
 
 /*
  * Gives back the pages of [first, first + n) that were not there before
- * this call (before[] is one mincore byte per base page, or NULL when the
- * range was known empty), in runs.
+ * this call, in runs. "There" means populated by an earlier call (the
+ * bitmap, which a failed call has not changed yet) or mapped in this
+ * process (before[]: one mincore byte per base page, NULL for a new
+ * file). mincore alone would not do: on 6.x it reports only mapped pages,
+ * not what fallocate put in the file, and SEEK_DATA skips fallocated shmem
+ * pages. Pages another process wrote through its own mapping of the fd
+ * and never mapped here look empty and are released.
  */
 static int undo(struct rampool_block *blk, uint64_t first, uint64_t n,
 		const unsigned char *before)
@@ -237,6 +242,9 @@ static int undo(struct rampool_block *blk, uint64_t first, uint64_t n,
 	for (uint64_t i = first; i <= first + n; i++) {
 		bool keep = i == first + n;
 
+		/* ours from an earlier populate, or mapped here (written) */
+		if (!keep)
+			keep = page_set(blk, i);
 		if (!keep && before) {
 			for (uint64_t k = 0; k < per && !keep; k++)
 				keep = before[(i - first) * per + k] & 1;
@@ -349,10 +357,10 @@ static int populate(struct rampool_block *blk, uint64_t off, uint64_t len,
 		}
 	}
 	ret = prealloc_run(&req, pops(blk), &blk->pool->log, NULL);
-	if (!ret) {
-		mark(blk, first, n, true);
+	if (!ret)
 		ret = check_placement(blk, off, len);
-	}
+	if (!ret)
+		mark(blk, first, n, true);
 	if (ret) {
 		int r = undo(blk, first, n, before);
 
