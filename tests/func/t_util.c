@@ -246,6 +246,19 @@ void t_hugepages_set(uint64_t page_size, uint64_t n)
 			       t_read_u64(path), n, page_size >> 10);
 }
 
+bool t_hugepages_try_set(uint64_t page_size, uint64_t n)
+{
+	char path[128];
+
+	if (geteuid() != 0)
+		return false;
+	pool_path(path, sizeof(path), page_size, "nr_hugepages");
+	if (access(path, W_OK))
+		return false;
+	save_pool(page_size);
+	return !t_write_u64(path, n) && t_read_u64(path) == n;
+}
+
 void t_hugepages_set_node(uint64_t page_size, int node, uint64_t n)
 {
 	char path[160];

@@ -61,6 +61,12 @@ uint64_t t_hugepages_ensure_free(uint64_t page_size, uint64_t free_pages);
 /* Sets the persistent pool to exactly n pages (restored at exit). */
 void t_hugepages_set(uint64_t page_size, uint64_t n);
 
+/*
+ * Like t_hugepages_set, but a kernel that gives fewer pages (1G pages need
+ * contiguous memory) is not the test's failure: returns false (pool still
+ * restored at exit).
+ */
+bool t_hugepages_try_set(uint64_t page_size, uint64_t n);
 /* Sets one node's persistent pool to n pages (all pools restored at exit). */
 void t_hugepages_set_node(uint64_t page_size, int node, uint64_t n);
 
