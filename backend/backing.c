@@ -129,9 +129,13 @@ int backing_create(const struct backing_spec *spec,
 		       (unsigned long long)spec->len, strerror(-ret));
 		goto out_close;
 	}
-	/* a process the fd is passed to must not shrink it under our feet */
+	/*
+	 * A process the fd is passed to must not shrink it under our feet,
+	 * nor add a write seal, which would stop our punch hole (undo, and
+	 * discard before postcopy).
+	 */
 	if (memfd && spec->seal &&
-	    ops->add_seals(fd, F_SEAL_SHRINK | F_SEAL_GROW)) {
+	    ops->add_seals(fd, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)) {
 		ret = -errno;
 		rp_err(log, "F_ADD_SEALS: %s", strerror(-ret));
 		goto out_close;
@@ -166,6 +170,7 @@ int backing_create(const struct backing_spec *spec,
 		.page_size = spec->page_size,
 		.hugetlb = spec->kind == BACKING_MEMFD_HUGETLB ||
 			   spec->kind == BACKING_HUGETLBFS,
+		.noreserve = spec->noreserve,
 	};
 	return 0;
 out_close:
@@ -201,5 +206,33 @@ int backing_release(struct backing *b, uint64_t off, uint64_t len,
 		       strerror(err));
 		return -err;
 	}
+	return b->hugetlb && !b->noreserve ? backing_rereserve(b, off, len, ops,
+								 log)
+					   : 0;
+}
+
+int backing_rereserve(struct backing *b, uint64_t off, uint64_t len,
+		      const struct backing_ops *ops, const struct rp_log *log)
+{
+	void *p;
+
+	/*
+	 * The punch dropped the range's hugetlb reservation (DESIGN fact 3);
+	 * one more shared mapping of it takes it back (fact 4), and the
+	 * reservation stays with the file when that mapping goes.
+	 */
+	if (!ops)
+		ops = &backing_default_ops;
+	p = ops->mmap(NULL, len, PROT_NONE, MAP_SHARED, b->fd, (off_t)off);
+	if (p == MAP_FAILED) {
+		int err = errno;
+
+		rp_err(log, "re-reserving %llu bytes at %llu after the punch: "
+		       "%s; those pages are no longer guaranteed",
+		       (unsigned long long)len, (unsigned long long)off,
+		       strerror(err));
+		return err == ENOMEM ? -ENOMEM : -err;
+	}
+	ops->munmap(p, len);
 	return 0;
 }

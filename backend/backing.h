@@ -58,6 +58,7 @@ struct backing {
 	uint64_t len;
 	uint64_t page_size;
 	bool hugetlb;
+	bool noreserve;		/* mapped MAP_NORESERVE: nothing to re-reserve */
 };
 
 /*
@@ -76,10 +77,16 @@ void backing_destroy(struct backing *b, const struct backing_ops *ops);
 
 /*
  * Gives pages [off, off + len) back to the kernel (fallocate PUNCH_HOLE):
- * the file keeps its size, the hugetlb reservation of the range is dropped
- * (DESIGN fact 3).
+ * the file keeps its size. On hugetlb the punch drops the range's
+ * reservation (DESIGN fact 3); it is taken back at once with
+ * backing_rereserve. -ENOMEM: the pages were freed but someone took them
+ * between the punch and the re-reservation: they are owed, not held.
  */
 int backing_release(struct backing *b, uint64_t off, uint64_t len,
 		    const struct backing_ops *ops, const struct rp_log *log);
+
+/* One MAP_SHARED mapping of the range, dropped at once: reserves it. */
+int backing_rereserve(struct backing *b, uint64_t off, uint64_t len,
+		      const struct backing_ops *ops, const struct rp_log *log);
 
 #endif

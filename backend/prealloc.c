@@ -133,6 +133,11 @@ static int job_sigbus(struct job *job)
 	return ret;
 }
 
+static size_t cpus_size(const struct prealloc_req *req)
+{
+	return req->cpus_size ? req->cpus_size : sizeof(cpu_set_t);
+}
+
 static int chunk_fallocate(struct worker *w, uint64_t off, uint64_t len)
 {
 	const struct prealloc_ops *ops = w->job->ops;
@@ -146,9 +151,18 @@ static int chunk_fallocate(struct worker *w, uint64_t off, uint64_t len)
 			continue;
 		case ENOSPC:
 		case ENOMEM:
+			rp_err(w->job->log, "prealloc: fallocate of %llu bytes at "
+			       "file offset %llu: out of pages (%s)",
+			       (unsigned long long)len, (unsigned long long)off,
+			       strerror(errno));
 			return -ENOMEM;
-		default:
-			return -errno;
+		default: {
+			int err = errno;
+
+			rp_err(w->job->log, "prealloc: fallocate: %s",
+			       strerror(err));
+			return -err;
+		}
 		}
 	}
 	return 0;
@@ -183,6 +197,10 @@ static int chunk_populate(struct worker *w, char *p, uint64_t len)
 			continue;
 		case EFAULT:
 		case ENOMEM:
+			rp_err(w->job->log, "prealloc: MADV_POPULATE_WRITE of "
+			       "%llu bytes at %p: out of pages (%s)",
+			       (unsigned long long)len, (void *)p,
+			       strerror(errno));
 			return -ENOMEM;
 		case EINVAL:
 			if (!populate_missing(w->job, p)) {
@@ -192,8 +210,13 @@ static int chunk_populate(struct worker *w, char *p, uint64_t len)
 				return -EINVAL;
 			}
 			return 1;	/* the caller touches instead */
-		default:
-			return -errno;
+		default: {
+			int err = errno;
+
+			rp_err(w->job->log, "prealloc: MADV_POPULATE_WRITE: %s",
+			       strerror(err));
+			return -err;
+		}
 		}
 	}
 	return 0;
@@ -241,7 +264,7 @@ static int worker_setup(struct worker *w)
 	const struct prealloc_req *req = job->req;
 
 	if (req->cpus &&
-	    job->ops->sched_setaffinity(0, sizeof(*req->cpus), req->cpus) < 0 &&
+	    job->ops->sched_setaffinity(0, cpus_size(req), req->cpus) < 0 &&
 	    tell_once(&job->told_affinity))
 		rp_warn(job->log,
 			"prealloc: cannot pin the populating threads to their CPUs (%s); running unpinned",
@@ -334,7 +357,7 @@ static unsigned int nr_threads(const struct prealloc_req *req)
 	unsigned int n = req->threads;
 
 	if (!n) {
-		long cpus = req->cpus ? CPU_COUNT(req->cpus) :
+		long cpus = req->cpus ? CPU_COUNT_S(cpus_size(req), req->cpus) :
 			sysconf(_SC_NPROCESSORS_ONLN);
 
 		n = cpus < 1 ? 1 : cpus > PREALLOC_AUTO_THREADS ?

@@ -65,6 +65,7 @@ struct prealloc_req {
 	 * so a failing sched_setaffinity is logged at WARN and ignored.
 	 */
 	const cpu_set_t *cpus;
+	size_t cpus_size;	/* bytes of *cpus (CPU_ALLOC_SIZE); 0: sizeof(cpu_set_t) */
 	/*
 	 * The memory policy the populating threads take with set_mempolicy
 	 * (mode MPOL_*, nodemask of maxnode bits, maxnode at most
@@ -166,8 +167,9 @@ int prealloc_touch(void *addr, uint64_t len, uint64_t page_size,
  * The process-wide SIGBUS handler used by PREALLOC_TOUCH. Installed on the
  * first user and removed (the previous handler put back) by the last, under
  * a mutex. A SIGBUS on a thread that is not touching pages goes to the
- * handler that was installed before (VMMs have their own), as if rampool's
- * were not there. A hardware memory error (BUS_MCEERR_*) hit while
+ * handler that was installed before (VMMs have their own) with the same
+ * arguments; it runs inside rampool's handler, so its own sa_flags
+ * (SA_ONSTACK, SA_RESETHAND, SA_NODEFER) and sa_mask do not apply. A hardware memory error (BUS_MCEERR_*) hit while
  * touching is first shown to the previous handler when that is a function
  * (so a VMM learns of the poisoned page), then the touch stops with
  * -EHWPOISON. A SIGBUS sent by a process (si_code <= 0) always goes to the

@@ -59,6 +59,8 @@ enum rampool_log_level {
 /*
  * Called for each message at or below the pool's log_level (lower is more
  * severe). msg has no trailing newline and is valid only during the call.
+ * It may be called from the threads that populate a block, several at
+ * once: it must be thread safe.
  */
 typedef void (*rampool_log_fn)(void *data, enum rampool_log_level level,
 			       const char *msg);
@@ -95,7 +97,10 @@ struct rampool_pool;
  */
 RAMPOOL_API int rampool_pool_new(const struct rampool_pool_opts *opts,
 				 struct rampool_pool **out);
-/* Frees the handle; NULL is accepted. */
+/*
+ * Frees the handle; NULL is accepted. Blocks made from the pool must be
+ * freed first (they log through it); capacity snapshots may outlive it.
+ */
 RAMPOOL_API void rampool_pool_free(struct rampool_pool *pool);
 /* The sysroot and state directory in force (never NULL). */
 RAMPOOL_API const char *rampool_pool_sysroot(const struct rampool_pool *pool);
@@ -309,9 +314,16 @@ struct rampool_block;
  *           only as the policy allows);
  *  -EXDEV   RAMPOOL_POLICY_BIND and the kernel placed pages off the nodes;
  *  -EHWPOISON  a hardware memory error while touching;
- *  -ECANCELED  rampool_block_cancel was called;
- *  -ENOENT  no hugetlbfs mount for the page size (HUGETLBFS without dir);
+ *  -ENOENT  no hugetlbfs mount for the page size (HUGETLBFS without dir),
+ *           or dir does not exist;
+ *  -EINVAL  also: dir is not hugetlbfs of that page size / not tmpfs;
+ *  -EOPNOTSUPP  the pool reads a recorded tree (sysroot other than /);
+ *  -EAGAIN  a populating thread could not be started, or the hugepage
+ *           counters kept changing while the topology was read;
  *  others from the kernel (-EACCES on dir, -EMFILE, ...).
+ * rampool_block_cancel cannot reach a block being made (the caller has no
+ * handle yet): to make a large block cancellable, create it without
+ * PREALLOC and call rampool_block_populate.
  */
 RAMPOOL_API int rampool_block_new(struct rampool_pool *pool,
 				  const struct rampool_block_opts *opts,
@@ -322,8 +334,12 @@ RAMPOOL_API int rampool_block_new(struct rampool_pool *pool,
  * max_size) with the block's method, then checks placement. On failure the
  * pages this call populated that were not populated before are released
  * again (data already there is kept), and the errors are those of
- * rampool_block_new. Not thread safe against other calls on the block
- * except rampool_block_cancel.
+ * rampool_block_new plus -ECANCELED (rampool_block_cancel). On hugetlb the
+ * released pages' reservation is taken back at once (a punched range
+ * loses it, DESIGN fact 3); if someone took the pages in between, the log
+ * says so and those pages are no longer guaranteed. Not thread safe
+ * against other calls on the block except rampool_block_cancel and the
+ * getters of values fixed at creation (fd, addr, sizes, node).
  */
 RAMPOOL_API int rampool_block_populate(struct rampool_block *block,
 				       uint64_t offset, uint64_t len);

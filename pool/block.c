@@ -8,7 +8,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #ifndef MADV_POPULATE_READ
@@ -26,7 +28,6 @@
 #define LONG_BITS (8 * (int)sizeof(unsigned long))
 #define MASK_LONGS (PREALLOC_MAX_NODES / LONG_BITS)
 #define MAX_THREADS 256
-#define SMALL_PAGE 4096ULL
 
 struct rampool_block {
 	struct rampool_pool *pool;
@@ -44,6 +45,12 @@ struct rampool_block {
 	uint64_t npages;
 	atomic_bool cancel;
 };
+
+/* The base page: 4 KiB on x86, 4/16/64 KiB on arm64. */
+static uint64_t base_page(void)
+{
+	return (uint64_t)sysconf(_SC_PAGESIZE);
+}
 
 static const struct backing_ops *bops(const struct rampool_block *blk)
 {
@@ -128,8 +135,8 @@ static int check_sizes(struct rampool_pool *pool,
 				   (unsigned long long)ps);
 	} else {
 		if (!ps)
-			ps = SMALL_PAGE;
-		if (ps != (uint64_t)sysconf(_SC_PAGESIZE))
+			ps = base_page();
+		if (ps != base_page())
 			return bad(pool, "page size %llu for a shmem backing "
 				   "(only the base page size)",
 				   (unsigned long long)ps);
@@ -236,7 +243,7 @@ static void mark(struct rampool_block *blk, uint64_t first, uint64_t n,
 static int undo(struct rampool_block *blk, uint64_t first, uint64_t n,
 		const unsigned char *before)
 {
-	uint64_t per = blk->page_size / SMALL_PAGE, run = 0;
+	uint64_t per = blk->page_size / base_page(), run = 0;
 	int ret = 0;
 
 	for (uint64_t i = first; i <= first + n; i++) {
@@ -261,7 +268,9 @@ static int undo(struct rampool_block *blk, uint64_t first, uint64_t n,
 
 			if (r && !ret)
 				ret = r;
-			mark(blk, i - run, run, false);
+			/* -ENOMEM: freed, but the reservation is not back */
+			if (!r || r == -ENOMEM)
+				mark(blk, i - run, run, false);
 		}
 		run = 0;
 	}
@@ -331,6 +340,7 @@ static int populate(struct rampool_block *blk, uint64_t off, uint64_t len,
 		.page_tables = blk->flags & RAMPOOL_BLOCK_PAGE_TABLES,
 		.threads = blk->threads,
 		.cpus = blk->cpus,
+		.cpus_size = blk->cpus_size,
 		.mpol_mode = blk->mpol_mode,
 		.nodemask = blk->nodemask,
 		.maxnode = PREALLOC_MAX_NODES,
@@ -342,12 +352,16 @@ static int populate(struct rampool_block *blk, uint64_t off, uint64_t len,
 	unsigned char *before = NULL;
 	int ret;
 
-	/* MAP_NORESERVE means no reservation to fill: only a touch is honest */
+	/*
+	 * MAP_NORESERVE: no reservation stands behind the mapping, so fill it
+	 * through the mapping (MADV_POPULATE_WRITE reports EFAULT where a
+	 * touch would SIGBUS) rather than fallocate the file.
+	 */
 	if (blk->flags & RAMPOOL_BLOCK_NORESERVE && blk->b.hugetlb &&
 	    req.method == PREALLOC_AUTO)
 		req.method = PREALLOC_POPULATE;
 	if (!fresh) {
-		before = malloc(len / SMALL_PAGE);
+		before = malloc(len / base_page());
 		if (!before)
 			return -ENOMEM;
 		if (mincore(req.addr, len, before)) {
@@ -397,6 +411,32 @@ static int read_topology(struct rampool_pool *pool, struct topo **t)
 	}
 	sysfs_close(s);
 	return ret;
+}
+
+/*
+ * A file backing's directory must be on the file system its kind says: a
+ * "hugetlbfs" block on ext4 would get 4K pages and no reservation.
+ */
+static int check_dir(struct rampool_pool *pool, enum rampool_backing kind,
+		     const char *dir, uint64_t page_size)
+{
+	struct statfs sf;
+
+	if (kind != RAMPOOL_BACKING_HUGETLBFS && kind != RAMPOOL_BACKING_TMPFS)
+		return 0;
+	if (statfs(dir, &sf)) {
+		int err = errno;
+
+		rp_err(&pool->log, "block: dir %s: %s", dir, strerror(err));
+		return -err;
+	}
+	if (kind == RAMPOOL_BACKING_HUGETLBFS &&
+	    (sf.f_type != HUGETLBFS_MAGIC || (uint64_t)sf.f_bsize != page_size))
+		return bad(pool, "dir %s is not a hugetlbfs mount of %llu-byte "
+			   "pages", dir, (unsigned long long)page_size);
+	if (kind == RAMPOOL_BACKING_TMPFS && sf.f_type != TMPFS_MAGIC)
+		return bad(pool, "dir %s is not on tmpfs", dir);
+	return 0;
 }
 
 static void block_destroy(struct rampool_block *blk)
@@ -453,6 +493,9 @@ int rampool_block_new(struct rampool_pool *pool,
 	} else if (o.backing == RAMPOOL_BACKING_TMPFS && !o.dir) {
 		o.dir = "/dev/shm";
 	}
+	ret = check_dir(pool, o.backing, o.dir, blk->page_size);
+	if (ret)
+		goto out_free;
 	blk->npages = blk->max_size / blk->page_size;
 	blk->populated = calloc((size_t)(blk->npages + 63) / 64, 8);
 	if (!blk->populated) {
@@ -469,7 +512,8 @@ int rampool_block_new(struct rampool_pool *pool,
 		.noreserve = o.flags & RAMPOOL_BLOCK_NORESERVE,
 		.mpol_mode = blk->mpol_mode,
 		.nodemask = blk->nodemask,
-		.maxnode = PREALLOC_MAX_NODES,
+		/* the kernel reads maxnode - 1 bits */
+		.maxnode = PREALLOC_MAX_NODES + 1,
 	};
 	ret = backing_create(&spec, bops(blk), &pool->log, &blk->b);
 	if (ret)

@@ -104,6 +104,13 @@ int main(void)
 	o = ok; o.backing = RAMPOOL_BACKING_TMPFS; o.size = 4096;
 	o.dir = "/nonexistent-rampool";
 	expect(pool, o, -ENOENT, "/nonexistent-rampool");
+	/* a directory on the wrong file system */
+	o = ok; o.backing = RAMPOOL_BACKING_TMPFS; o.size = 4096;
+	o.dir = "/proc";
+	expect(pool, o, -EINVAL, "dir /proc is not on tmpfs");
+	o = ok; o.backing = RAMPOOL_BACKING_HUGETLBFS; o.dir = "/dev/shm";
+	expect(pool, o, -EINVAL,
+	       "dir /dev/shm is not a hugetlbfs mount of 2097152-byte pages");
 
 	/* threads: 0 is "as many as the node has CPUs", 256 the most */
 	o = ok; o.threads = 256; o.flags = RAMPOOL_BLOCK_PREALLOC;

@@ -141,6 +141,10 @@ static void one(struct rampool_pool *pool, int backing, bool prealloc,
 		T_EQ(errno, EPERM);
 		T_EQ(ftruncate(rampool_block_fd(blk), (off_t)(MAX + ps)), -1);
 		T_EQ(errno, EPERM);
+		/* nobody can add a write seal that would stop our punches */
+		T_EQ(fcntl(rampool_block_fd(blk), F_ADD_SEALS, F_SEAL_WRITE),
+		     -1);
+		T_EQ(errno, EPERM);
 		T_EQ(fallocate(rampool_block_fd(blk),
 			       FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
 			       (off_t)ps), 0);
