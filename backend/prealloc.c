@@ -366,10 +366,22 @@ static unsigned int nr_threads(const struct prealloc_req *req)
 	return pages < n ? (unsigned int)pages : n;
 }
 
-static enum prealloc_method resolve(const struct prealloc_req *req)
+/*
+ * hugetlbfs_fallocate and shmem_fallocate hold the inode lock for the whole
+ * call, so threads fallocating one file run one after the other; page
+ * faults (MADV_POPULATE_WRITE) on different pages run in parallel. For 2M
+ * pages the mapping is cheap (one PMD a page): with more than one thread,
+ * populate (placement follows the mapping's mbind and the threads' policy,
+ * and is checked either way). For 4K shmem, mapping each page costs more
+ * than zeroing it, so fallocate in one thread stays ahead.
+ */
+static enum prealloc_method resolve(const struct prealloc_req *req,
+				    unsigned int threads)
 {
 	if (req->method != PREALLOC_AUTO)
 		return req->method;
+	if (req->hugetlb && threads > 1)
+		return PREALLOC_POPULATE;
 	return req->file_backed && req->fd >= 0 ? PREALLOC_FALLOCATE :
 		PREALLOC_POPULATE;
 }
@@ -443,12 +455,12 @@ int prealloc_run(const struct prealloc_req *req, const struct prealloc_ops *ops,
 	ret = check_req(req, log);
 	if (ret)
 		return ret;
-	job.method = resolve(req);
+	n = nr_threads(req);
+	job.method = resolve(req, n);
 	job.chunk = req->chunk ? req->chunk : PREALLOC_CHUNK;
 	job.chunk -= job.chunk % req->page_size;
 	if (!job.chunk)
 		job.chunk = req->page_size;
-	n = nr_threads(req);
 	w = calloc(n, sizeof(*w));
 	if (!w) {
 		ret = -ENOMEM;

@@ -111,9 +111,11 @@ struct prealloc_req {
  *  other negative errnos from the kernel (set_mempolicy's, logged).
  * ops NULL: prealloc_default_ops.
  *
- * How: PREALLOC_AUTO is FALLOCATE for a file_backed request with an fd,
- * else POPULATE. FALLOCATE (mode 0, [fd_offset, fd_offset + len)) falls
- * back to POPULATE where the file system lacks it (EOPNOTSUPP); with
+ * How: PREALLOC_AUTO is POPULATE for hugetlb with more than one thread
+ * (fallocate holds the inode lock: threads would take turns), else
+ * FALLOCATE for a file_backed request with an fd, else POPULATE.
+ * FALLOCATE (mode 0, [fd_offset, fd_offset + len)) falls back to POPULATE
+ * where the file system lacks it (EOPNOTSUPP); with
  * page_tables each sub-chunk is then also MADV_POPULATE_WRITE'd (progress
  * counts a sub-chunk once, when both are done). POPULATE falls back to
  * TOUCH when the kernel lacks MADV_POPULATE_WRITE (before 5.14); on a

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -522,6 +523,9 @@ uint64_t t_pages_on_node(void *addr, uint64_t len, uint64_t page_size,
 
 	if (!pages || !status)
 		T_FAIL("out of memory");
+	/* move_pages sees mapped pages only; rampool maps only a sample */
+	if (madvise(addr, len, 22 /* MADV_POPULATE_READ */))
+		T_FAIL("MADV_POPULATE_READ: %s", strerror(errno));
 	for (uint64_t i = 0; i < n; i++)
 		pages[i] = (char *)addr + i * page_size;
 	if (move_pages(0, n, pages, NULL, status, 0))

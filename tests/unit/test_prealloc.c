@@ -908,8 +908,9 @@ static void test_hugetlb_fallocate_policy(void **state)
 	r = (struct prealloc_req){
 		.addr = BASE, .len = 8 * HPS, .page_size = HPS, .fd = 7,
 		.fd_offset = 4 * HPS, .hugetlb = true, .file_backed = true,
-		.method = PREALLOC_AUTO, .threads = 2, .mpol_mode = MPOL_BIND,
-		.nodemask = &mask, .maxnode = 2, .chunk = HPS,
+		.method = PREALLOC_FALLOCATE, .threads = 2,
+		.mpol_mode = MPOL_BIND, .nodemask = &mask, .maxnode = 2,
+		.chunk = HPS,
 	};
 	assert_int_equal(prealloc_run(&r, &mops, &t_log, NULL), 0);
 	assert_int_equal(t_count(MADV), 0);
@@ -952,10 +953,26 @@ static void test_hugetlb_fallocate_policy(void **state)
 		assert_true(j < i);
 	}
 
+	/*
+	 * AUTO: hugetlbfs_fallocate holds the inode lock, so threads would
+	 * take turns; more than one thread populates instead, one fallocates
+	 */
+	setup(NULL);
+	r.method = PREALLOC_AUTO;
+	assert_int_equal(prealloc_run(&r, &mops, &t_log, NULL), 0);
+	assert_int_equal(t_count(FALLOC), 0);
+	assert_int_equal(t_count(MADV), 8);
+	setup(NULL);
+	r.threads = 1;
+	assert_int_equal(prealloc_run(&r, &mops, &t_log, NULL), 0);
+	assert_int_equal(t_count(FALLOC), 8);
+	assert_int_equal(t_count(MADV), 0);
+
 	/* mode < 0: the threads' policy is left alone */
 	setup(NULL);
+	r.threads = 2;
 	r.mpol_mode = -1;
-	r.method = PREALLOC_AUTO;
+	r.method = PREALLOC_FALLOCATE;
 	assert_int_equal(prealloc_run(&r, &mops, &t_log, NULL), 0);
 	assert_int_equal(t_count(MPOL), 0);
 	assert_int_equal(t_count(FALLOC), 8);
