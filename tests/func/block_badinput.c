@@ -17,26 +17,14 @@ static void log_cb(void *data, enum rampool_log_level level, const char *m)
 		snprintf(msg, sizeof(msg), "%s", m);
 }
 
-struct state {
-	struct t_hcount g;
-	unsigned int fds, maps;
-};
-
-static void snap(struct state *s)
-{
-	t_hcount(MB2, -1, &s->g);
-	s->fds = t_fd_count();
-	s->maps = t_map_count();
-}
-
 static void expect(struct rampool_pool *pool, struct rampool_block_opts o,
 		   int want, const char *words)
 {
 	struct rampool_block *blk = (struct rampool_block *)0x1;
-	struct state a, b;
+	struct t_state a;
 	int ret;
 
-	snap(&a);
+	t_state_snap(&a);
 	msg[0] = '\0';
 	o.sz = sizeof(o);
 	ret = rampool_block_new(pool, &o, &blk);
@@ -45,10 +33,7 @@ static void expect(struct rampool_pool *pool, struct rampool_block_opts o,
 	T_ASSERT(blk == (struct rampool_block *)0x1);	/* untouched */
 	if (!strstr(msg, words))
 		T_FAIL("log '%s' does not say '%s'", msg, words);
-	snap(&b);
-	T_HCOUNT_EQ(b.g, a.g);
-	T_EQ(b.fds, a.fds);
-	T_EQ(b.maps, a.maps);
+	t_state_same(&a);
 }
 
 int main(void)

@@ -37,28 +37,6 @@ static struct rampool_pool *new_pool(void)
 	return pool;
 }
 
-struct state {
-	struct t_hcount g;
-	unsigned int fds, maps;
-};
-
-static void snap(struct state *s)
-{
-	t_hcount(MB2, -1, &s->g);
-	s->fds = t_fd_count();
-	s->maps = t_map_count();
-}
-
-static void same(const struct state *a)
-{
-	struct state b;
-
-	snap(&b);
-	T_HCOUNT_EQ(b.g, a->g);
-	T_EQ(b.fds, a->fds);
-	T_EQ(b.maps, a->maps);
-}
-
 static int try_block(struct rampool_pool *pool, int backing, uint64_t pages,
 		     unsigned int flags, const char *dir)
 {
@@ -125,7 +103,7 @@ int main(void)
 				.sa_flags = SA_SIGINFO }, cur;
 	struct rampool_pool *pool;
 	const char *dir;
-	struct state s;
+	struct t_state s;
 	pthread_t th[2];
 	void *rv;
 
@@ -145,14 +123,14 @@ int main(void)
 	/* the reservation at mmap refuses it: no page was ever touched */
 	for (int b = RAMPOOL_BACKING_MEMFD_HUGETLB;
 	     b <= RAMPOOL_BACKING_HUGETLBFS; b++) {
-		snap(&s);
+		t_state_snap(&s);
 		T_EQ(try_block(pool, b, 2 * FREE, RAMPOOL_BLOCK_PREALLOC, dir),
 		     -ENOMEM);
-		same(&s);
+		t_state_same(&s);
 		T_EQ(try_block(pool, b, FREE, 0, dir), 0);	/* reserve only */
 		T_EQ(try_block(pool, b, FREE / 2, RAMPOOL_BLOCK_PREALLOC, dir),
 		     0);
-		same(&s);
+		t_state_same(&s);
 	}
 
 	/*
@@ -166,24 +144,24 @@ int main(void)
 
 		for (int b = RAMPOOL_BACKING_MEMFD_HUGETLB;
 		     b <= RAMPOOL_BACKING_HUGETLBFS; b++) {
-			snap(&s);
+			t_state_snap(&s);
 			T_EQ(try_block(pool, b, FREE + 3, f, dir), -ENOMEM);
-			same(&s);
+			t_state_same(&s);
 			T_EQ(try_block(pool, b, FREE - 1, f, dir), 0);
-			same(&s);
+			t_state_same(&s);
 		}
 	}
 	T_EQ(own_sigbus, 0);	/* rampool's handler took every SIGBUS */
 
 	/* two threads at once, each taking real SIGBUSes */
-	snap(&s);
+	t_state_snap(&s);
 	for (int i = 0; i < 2; i++)
 		T_EQ(pthread_create(&th[i], NULL, touch_thread, NULL), 0);
 	for (int i = 0; i < 2; i++) {
 		T_EQ(pthread_join(th[i], &rv), 0);
 		T_EQ((intptr_t)rv, -ENOMEM);
 	}
-	same(&s);
+	t_state_same(&s);
 	T_EQ(own_sigbus, 0);
 
 	/* our handler is back in place and still sees its own SIGBUS */

@@ -487,6 +487,29 @@ void t_hcount(uint64_t page_size, int node, struct t_hcount *c)
 	}
 }
 
+void t_state_snap(struct t_state *s)
+{
+	t_hcount(2ULL << 20, -1, &s->g);
+	s->fds = t_fd_count();
+	s->maps = t_map_count();
+}
+
+void t_state_same_at(const char *file, int line, const struct t_state *a)
+{
+	struct t_state b;
+
+	t_state_snap(&b);
+	if (b.g.total != a->g.total || b.g.free != a->g.free ||
+	    b.g.resv != a->g.resv || b.g.surplus != a->g.surplus ||
+	    b.fds != a->fds || b.maps != a->maps)
+		t_fail_at(file, line, "left behind: 2M total %" PRIu64 "->%" PRIu64
+			  " free %" PRIu64 "->%" PRIu64 " resv %" PRIu64 "->%" PRIu64
+			  " surplus %" PRIu64 "->%" PRIu64 ", fds %u->%u, "
+			  "mappings %u->%u", a->g.total, b.g.total, a->g.free,
+			  b.g.free, a->g.resv, b.g.resv, a->g.surplus,
+			  b.g.surplus, a->fds, b.fds, a->maps, b.maps);
+}
+
 int t_nr_nodes(void)
 {
 	if (numa_available() < 0)

@@ -101,6 +101,19 @@ void t_hcount(uint64_t page_size, int node, struct t_hcount *c);
 		T_EQ((a).surplus, (b).surplus);				\
 	} while (0)
 
+/*
+ * What a failed call must leave as it found: the host's 2M counters, this
+ * process's fds and shared file mappings.
+ */
+struct t_state {
+	struct t_hcount g;
+	unsigned int fds, maps;
+};
+void t_state_snap(struct t_state *s);
+/* Fails the test unless the state now equals *before. */
+#define t_state_same(before) t_state_same_at(__FILE__, __LINE__, (before))
+void t_state_same_at(const char *file, int line, const struct t_state *before);
+
 /* Number of nodes the kernel has online (1 without NUMA). */
 int t_nr_nodes(void);
 /* The node the calling thread runs on now. */
