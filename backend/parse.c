@@ -295,7 +295,7 @@ static int hugetlbfs_pagesize(const char *opt, size_t olen, uint64_t *ps,
 
 		while (j < olen && opt[j] != ',')
 			j++;
-		if (j - i > sizeof(key) - 1 &&
+		if (j - i >= sizeof(key) - 1 &&
 		    !memcmp(opt + i, key, sizeof(key) - 1)) {
 			int ret = parse_size_suffix(opt + i + sizeof(key) - 1,
 						    j - i - (sizeof(key) - 1),

@@ -757,6 +757,8 @@ static void test_mounts_rejects(void **state)
 		"none /mnt/h hugetlbfs rw,pagesize=1536K 0 0\n",
 		"none /mnt/h hugetlbfs rw,pagesize=18446744073709551616 0 0\n",
 		"none /mnt/h hugetlbfs rw,pagesize=16777216T 0 0\n",
+		"none /mnt/h hugetlbfs rw,pagesize= 0 0\n",
+		"none /mnt/h hugetlbfs rw,pagesize=,relatime 0 0\n",
 	};
 
 	(void)state;
