@@ -362,6 +362,28 @@ int topo_read(struct sysfs *s, struct topo **out)
 	return 0;
 }
 
+int topo_snapshot(const char *root, const struct rp_log *log,
+		  struct topo **out)
+{
+	struct sysfs *s;
+	int ret;
+
+	ret = sysfs_open(root, NULL, log, &s);
+	if (ret)
+		return ret;
+	/* files are read one by one; a pool resized meanwhile is read again */
+	for (int tries = 0; tries < 5; tries++) {
+		ret = topo_read(s, out);
+		if (ret != -EAGAIN)
+			break;
+	}
+	if (ret == -EAGAIN)
+		rp_err(log, "%s: hugepage counters kept changing while being "
+		       "read", root);
+	sysfs_close(s);
+	return ret;
+}
+
 void topo_free(struct topo *t)
 {
 	if (!t)

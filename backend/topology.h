@@ -53,6 +53,13 @@ struct topo {
  * again.
  */
 int topo_read(struct sysfs *s, struct topo **out);
+
+/*
+ * Opens root, reads a snapshot, reading again (up to 5 times) while
+ * topo_read says -EAGAIN, and closes root. The pool's one way in.
+ */
+int topo_snapshot(const char *root, const struct rp_log *log,
+		  struct topo **out);
 void topo_free(struct topo *t);
 
 /* Index of page_size in t->sizes, or -1. */

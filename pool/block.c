@@ -21,7 +21,6 @@
 #include "../backend/mounts.h"
 #include "../backend/parse.h"
 #include "../backend/prealloc.h"
-#include "../backend/sysfs.h"
 #include "../backend/topology.h"
 #include "pool.h"
 
@@ -435,25 +434,13 @@ static int populate(struct rampool_block *blk, uint64_t off, uint64_t len,
 
 static int read_topology(struct rampool_pool *pool, struct topo **t)
 {
-	struct sysfs *s;
-	int ret;
-
 	/* blocks are made on the running kernel, never on a recorded tree */
 	if (strcmp(pool->sysroot, "/")) {
 		rp_err(&pool->log, "block: the pool reads %s, not the running "
 		       "kernel", pool->sysroot);
 		return -EOPNOTSUPP;
 	}
-	ret = sysfs_open("/", NULL, &pool->log, &s);
-	if (ret)
-		return ret;
-	for (int tries = 0; tries < 5; tries++) {
-		ret = topo_read(s, t);
-		if (ret != -EAGAIN)
-			break;
-	}
-	sysfs_close(s);
-	return ret;
+	return topo_snapshot("/", &pool->log, t);
 }
 
 /*

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../backend/sysfs.h"
 #include "../backend/topology.h"
 #include "pool.h"
 
@@ -16,7 +15,6 @@ int rampool_capacity_get(struct rampool_pool *pool,
 			 struct rampool_capacity **out)
 {
 	struct rampool_capacity *cap;
-	struct sysfs *s;
 	int ret;
 
 	if (!pool || !out)
@@ -24,19 +22,7 @@ int rampool_capacity_get(struct rampool_pool *pool,
 	cap = calloc(1, sizeof(*cap));
 	if (!cap)
 		return -ENOMEM;
-	ret = sysfs_open(pool->sysroot, NULL, &pool->log, &s);
-	if (ret)
-		goto out_free;
-	/* files are read one by one; a pool resized meanwhile is read again */
-	for (int tries = 0; tries < 5; tries++) {
-		ret = topo_read(s, &cap->topo);
-		if (ret != -EAGAIN)
-			break;
-	}
-	if (ret == -EAGAIN)
-		rp_err(&pool->log, "hugepage counters kept changing while "
-		       "being read");
-	sysfs_close(s);
+	ret = topo_snapshot(pool->sysroot, &pool->log, &cap->topo);
 	if (ret)
 		goto out_free;
 	*out = cap;
