@@ -165,7 +165,7 @@ check-vm: all $(FUNC_BIN)
 	$(Q)tests/vm/run --build-dir $(BUILD)
 
 demo: all
-	$(Q)./scripts/demo $(BUILD)
+	$(Q)scripts/hplock ./scripts/demo $(BUILD)
 
 # Regenerates the golden files from the fixtures (review the diff!).
 golden: all
@@ -182,7 +182,7 @@ $(BUILD)/bench/prealloc: bench/prealloc.c include/rampool.h $(SOLIB)
 		$(call pc_libs,json-c) -lpthread $(LDFLAGS)
 
 bench: all $(BUILD)/bench/prealloc
-	$(Q)$(BUILD)/bench/prealloc $(BENCH_ARGS)
+	$(Q)scripts/hplock $(BUILD)/bench/prealloc $(BENCH_ARGS)
 
 FUZZ_CC ?= clang
 fuzz: EXTRA_DEPS += clang
