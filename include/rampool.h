@@ -81,6 +81,12 @@ struct rampool_pool_opts {
 	rampool_log_fn log_fn;	/* NULL: no logging */
 	void *log_data;		/* passed to log_fn */
 	int log_level;		/* 0: RAMPOOL_LOG_WARN */
+	/*
+	 * The VMMs' service group that may read the ledger and record its
+	 * own blocks. NULL: RAMPOOL_GROUP if set, else "rampool" when that
+	 * group exists, else root alone. (Appended in 0.2.)
+	 */
+	const char *group;
 };
 
 struct rampool_pool;
@@ -364,6 +370,286 @@ RAMPOOL_API int rampool_block_node(const struct rampool_block *block);
 /* Bytes of the block rampool has populated and not released. */
 RAMPOOL_API uint64_t
 rampool_block_populated(const struct rampool_block *block);
+
+/* ---- reservations: named capacity, held by the kernel, in the ledger ---- */
+
+/*
+ * A reservation is a named claim on capacity, recorded in the host-wide
+ * ledger (an SQLite file in the pool's state directory) that every process
+ * on the host goes through. Names match [A-Za-z0-9][A-Za-z0-9._-]{0,63}.
+ *
+ * A hugetlb reservation gets its own hugetlbfs mount under the state
+ * directory (pagesize, min_size = size = its size plus extra), so the
+ * kernel keeps its pages reserved to it through punches (a VMM's postcopy
+ * discard) and refuses growth past it (DESIGN facts 4, 13, 14). The backing
+ * file inside is owned by the owner, mode 0600. A shmem reservation is a
+ * file in a tmpfs directory of the pool; the kernel reserves nothing for
+ * shmem, so its unpopulated bytes are owed, not held.
+ *
+ * Who may use the ledger: root writes everything; members of the pool's
+ * service group (rampool_pool_opts.group, RAMPOOL_GROUP, default
+ * "rampool" when that group exists) may read it and record their own
+ * blocks; making a reservation needs CAP_SYS_ADMIN (it mounts). Anyone
+ * else gets -EACCES and the blocks they make are reported as foreign by
+ * rampool_audit.
+ *
+ * Every call below opens the ledger, undoes the rows of owners that died
+ * (their files and mounts removed) and works in one BEGIN IMMEDIATE
+ * transaction for each capacity decision. None is async-signal-safe; calls
+ * on one pool handle must be serialized by the caller.
+ */
+
+#define RAMPOOL_NAME_MAX 64
+
+enum rampool_res_backing {
+	RAMPOOL_RES_HUGETLB = 1,	/* hugetlb pages in a min_size mount */
+	RAMPOOL_RES_SHMEM,		/* 4 KiB shmem pages in a tmpfs file */
+};
+
+/* one node's share of a reservation */
+struct rampool_res_node {
+	int node;
+	uint64_t size;		/* bytes, a multiple of the page size */
+};
+
+/* Reservation flags */
+/* populate every page on its node(s) now and check placement */
+#define RAMPOOL_RES_PREALLOC		(1u << 0)
+/* spread the pages round robin over nodes[] (sizes then ignored: size
+ * is split evenly) */
+#define RAMPOOL_RES_INTERLEAVE		(1u << 1)
+
+struct rampool_reservation_opts {
+	size_t sz;		/* sizeof(struct rampool_reservation_opts) */
+	/*
+	 * Total bytes, a multiple of page_size. With nodes[] that carry
+	 * sizes it may be 0 (then the sum) or must equal the sum.
+	 */
+	uint64_t size;
+	uint64_t page_size;	/* 0: the default hugepage size, 4K for shmem */
+	enum rampool_res_backing backing;	/* 0: RAMPOOL_RES_HUGETLB */
+	/*
+	 * Where: nr_nodes == 0 any node; one entry with size 0 all of size
+	 * on that node; several entries with their sizes (all or nothing).
+	 */
+	const struct rampool_res_node *nodes;
+	unsigned int nr_nodes;
+	unsigned int flags;	/* RAMPOOL_RES_* */
+	unsigned int threads;	/* populating threads, as for blocks */
+	/* headroom the owner may grow into without a new check (seed 002) */
+	uint64_t extra;
+	/* owner uid; -1: the caller's real uid. Only root may name another. */
+	long long owner_uid;
+	rampool_progress_fn progress;	/* while populating */
+	void *progress_data;
+};
+
+/* Reservation states in the ledger */
+#define RAMPOOL_RES_STATE_PENDING	1	/* being made; counted */
+#define RAMPOOL_RES_STATE_READY		2
+
+/* Reservation info flags */
+/* the kernel reserves the pages globally, not on the node yet (not
+ * populated): a strict-bound fault may still find its node empty */
+#define RAMPOOL_RES_F_NODE_UNPINNED	(1u << 0)
+/* a VMM's block recorded with its pid; goes with the process */
+#define RAMPOOL_RES_F_BLOCK		(1u << 1)
+/* handed from the warm pool (reserved for later versions) */
+#define RAMPOOL_RES_F_WARM		(1u << 2)
+
+struct rampool_reservation_info {
+	size_t sz;		/* set by the caller */
+	/* strings valid while the list they came from lives */
+	const char *name;
+	const char *path;	/* the backing file; "" for a block */
+	enum rampool_res_backing backing;
+	int state;		/* RAMPOOL_RES_STATE_* */
+	unsigned int flags;	/* RAMPOOL_RES_F_* */
+	unsigned int owner_uid;
+	int pid;		/* the owning process of a block, else 0 */
+	uint64_t page_size;
+	uint64_t size;		/* granted bytes the owner may use now */
+	uint64_t extra;		/* headroom left to grow into */
+	uint64_t held;		/* bytes the kernel guarantees */
+	uint64_t owed;		/* promised, not guaranteed by the kernel */
+	uint64_t populated;	/* bytes with pages in the file */
+	int64_t created;	/* seconds since the epoch */
+	unsigned int nr_nodes;	/* per-node entries (0: any node) */
+};
+
+struct rampool_reservation_node_info {
+	size_t sz;		/* set by the caller */
+	int node;		/* RAMPOOL_NODE_ANY: not bound to a node */
+	uint64_t size;		/* granted on this node */
+	uint64_t held;
+	uint64_t owed;
+	uint64_t populated;	/* placed and checked on the node */
+	uint64_t unpinned;	/* held, but not yet on the node (fact 5) */
+};
+
+struct rampool_res_list;
+
+/*
+ * Reserves capacity under name. Granted only if it fits on every node
+ * asked (all or nothing); with RAMPOOL_RES_PREALLOC the pages are then
+ * populated on their node(s) and placement-checked outside the ledger's
+ * lock (the row is pending meanwhile, its capacity counted).
+ *
+ * Errors (nothing left behind for any: no row, file, mount or page):
+ *  -EINVAL   bad name, size, page size, node list, flags, owner;
+ *  -EEXIST   a reservation of that name exists;
+ *  -ENOSPC   does not fit; rampool_pool_last_shortfall says where;
+ *  -EACCES   the caller may not write the ledger;
+ *  -EPERM    the caller may not mount (reservations need CAP_SYS_ADMIN)
+ *            or names another owner without being root;
+ *  -EXDEV    a page landed off its node;
+ *  -ECANCELED rampool_pool_cancel during population;
+ *  -ENOMEM, -EIO and other errors of the kernel or SQLite.
+ */
+RAMPOOL_API int
+rampool_reservation_new(struct rampool_pool *pool, const char *name,
+			const struct rampool_reservation_opts *opts);
+
+/*
+ * After -ENOSPC from rampool_reservation_new/_grow: per node what was
+ * asked, what could be granted and the shortfall (bytes). idx counts from
+ * 0; -ERANGE past the last. Valid until the next call on the pool.
+ */
+struct rampool_shortfall {
+	size_t sz;
+	int node;		/* RAMPOOL_NODE_ANY: host-wide */
+	uint64_t page_size;
+	uint64_t need, grantable, short_by;
+};
+RAMPOOL_API int rampool_pool_last_shortfall(const struct rampool_pool *pool,
+					    unsigned int idx,
+					    struct rampool_shortfall *info);
+
+/*
+ * Releases a reservation: its pages, file, mount and row go; every page is
+ * back in the kernel's free count. Owner or root. -ENOENT no such name;
+ * -EPERM not the owner; -EBUSY the file is still mapped or open by a
+ * process (the mount cannot go): nothing changed.
+ */
+RAMPOOL_API int rampool_reservation_release(struct rampool_pool *pool,
+					    const char *name);
+
+/*
+ * Grows the size by `by` bytes (a multiple of the page size). Within the
+ * extra headroom no check is made; beyond it the same check as a new
+ * reservation (-ENOSPC). A hugetlb mount's reserve cannot be resized
+ * (DESIGN fact 14): growth beyond the headroom of a hugetlb reservation
+ * that already holds pages is -EBUSY. Owner or root (-EPERM).
+ */
+RAMPOOL_API int rampool_reservation_grow(struct rampool_pool *pool,
+					 const char *name, uint64_t by);
+
+/* Prints nothing: the backing file's path, copied into buf (-ERANGE when
+ * len is too small; -ENOENT; -EPERM not the owner or root). */
+RAMPOOL_API int rampool_reservation_path(struct rampool_pool *pool,
+					 const char *name, char *buf,
+					 size_t len);
+
+/*
+ * Opens the reservation's file as a block mapped into this process (fd,
+ * address, node, populated bytes through the block getters); frees with
+ * rampool_block_free, which leaves the reservation and its pages. Owner or
+ * root (-EPERM), -ENOENT.
+ */
+RAMPOOL_API int rampool_reservation_open(struct rampool_pool *pool,
+					 const char *name,
+					 struct rampool_block **out);
+
+/* A snapshot of the ledger's rows (all, or one name: -ENOENT). */
+RAMPOOL_API int rampool_reservation_list(struct rampool_pool *pool,
+					 const char *name,
+					 struct rampool_res_list **out);
+RAMPOOL_API unsigned int
+rampool_res_list_count(const struct rampool_res_list *list);
+RAMPOOL_API int rampool_res_list_get(const struct rampool_res_list *list,
+				     unsigned int idx,
+				     struct rampool_reservation_info *info);
+RAMPOOL_API int
+rampool_res_list_node(const struct rampool_res_list *list, unsigned int idx,
+		      unsigned int k,
+		      struct rampool_reservation_node_info *info);
+RAMPOOL_API void rampool_res_list_free(struct rampool_res_list *list);
+
+/*
+ * Makes a populate of rampool_reservation_new/_grow running on this pool
+ * (another thread, or a signal handler's caller) stop with -ECANCELED.
+ * Async-signal-safe.
+ */
+RAMPOOL_API void rampool_pool_cancel(struct rampool_pool *pool);
+
+/* ---- the pool's share per node and page size (status) ------------------- */
+
+struct rampool_pool_usage {
+	size_t sz;
+	int node;		/* RAMPOOL_NODE_ANY: not bound to a node */
+	uint64_t page_size;
+	uint64_t reserved;	/* granted to reservations and blocks */
+	uint64_t held;
+	uint64_t owed;
+	uint64_t unpinned;	/* held globally, not yet on the node */
+	uint64_t avail;		/* what a new reservation could get here */
+};
+
+/*
+ * The ledger's sums per node and page size, with what a new reservation
+ * could be granted there now. A pool without a ledger yet gives zeros.
+ * -EACCES the ledger is not readable.
+ */
+struct rampool_usage;
+RAMPOOL_API int rampool_usage_get(struct rampool_pool *pool,
+				  struct rampool_usage **out);
+RAMPOOL_API unsigned int rampool_usage_count(const struct rampool_usage *u);
+RAMPOOL_API int rampool_usage_at(const struct rampool_usage *u,
+				 unsigned int idx,
+				 struct rampool_pool_usage *info);
+RAMPOOL_API void rampool_usage_free(struct rampool_usage *u);
+
+/* ---- audit: ledger vs files vs mounts vs kernel --------------------------- */
+
+enum rampool_drift_kind {
+	RAMPOOL_DRIFT_ORPHAN_FILE = 1,	/* a file in the pool's dirs, no row */
+	RAMPOOL_DRIFT_ORPHAN_MOUNT,	/* a mount under the state dir, no row */
+	RAMPOOL_DRIFT_MISSING_FILE,	/* a row without its file or mount */
+	RAMPOOL_DRIFT_DEAD_OWNER,	/* a row of a process that died */
+	RAMPOOL_DRIFT_FOREIGN,		/* kernel pages no row explains */
+	RAMPOOL_DRIFT_OVERGROWN,	/* a file larger than its row */
+	RAMPOOL_DRIFT_UNPINNED_SHORT,	/* a node's free pages below what is
+					 * held there unpinned */
+};
+
+struct rampool_drift {
+	size_t sz;
+	enum rampool_drift_kind kind;
+	const char *what;	/* a name, path or mount point */
+	int node;		/* FOREIGN: the node, or RAMPOOL_NODE_ANY */
+	uint64_t page_size;
+	uint64_t bytes;		/* FOREIGN, OVERGROWN: how much */
+	int repaired;		/* 1 when RAMPOOL_AUDIT_REPAIR fixed it */
+	const char *message;	/* one line a person can read */
+};
+
+#define RAMPOOL_AUDIT_REPAIR	(1u << 0)
+
+struct rampool_audit;
+/*
+ * Compares the ledger with the pool's files and mounts and with the
+ * kernel's counters. With RAMPOOL_AUDIT_REPAIR removes what is provably
+ * the pool's (orphan files and mounts, rows of dead processes); foreign
+ * memory is only reported.
+ */
+RAMPOOL_API int rampool_audit_run(struct rampool_pool *pool,
+				  unsigned int flags,
+				  struct rampool_audit **out);
+RAMPOOL_API unsigned int rampool_audit_count(const struct rampool_audit *a);
+RAMPOOL_API int rampool_audit_get(const struct rampool_audit *a,
+				  unsigned int idx,
+				  struct rampool_drift *info);
+RAMPOOL_API void rampool_audit_free(struct rampool_audit *a);
 
 #ifdef __cplusplus
 }
