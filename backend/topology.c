@@ -339,6 +339,11 @@ static int read_mounts(struct sysfs *s, struct topo *t)
 
 int topo_read(struct sysfs *s, struct topo **out)
 {
+	return topo_read_flags(s, 0, out);
+}
+
+int topo_read_flags(struct sysfs *s, unsigned int flags, struct topo **out)
+{
 	struct topo *t;
 	int ret;
 
@@ -352,7 +357,7 @@ int topo_read(struct sysfs *s, struct topo **out)
 		t->numa = exists(s, NODE_DIR);
 		ret = t->numa ? read_nodes(s, t) : fake_node(s, t);
 	}
-	if (!ret)
+	if (!ret && !(flags & TOPO_NO_MOUNTS))
 		ret = read_mounts(s, t);
 	if (ret) {
 		topo_free(t);
@@ -365,6 +370,12 @@ int topo_read(struct sysfs *s, struct topo **out)
 int topo_snapshot(const char *root, const struct rp_log *log,
 		  struct topo **out)
 {
+	return topo_snapshot_flags(root, log, 0, out);
+}
+
+int topo_snapshot_flags(const char *root, const struct rp_log *log,
+			unsigned int flags, struct topo **out)
+{
 	struct sysfs *s;
 	int ret;
 
@@ -373,7 +384,7 @@ int topo_snapshot(const char *root, const struct rp_log *log,
 		return ret;
 	/* files are read one by one; a pool resized meanwhile is read again */
 	for (int tries = 0; tries < 5; tries++) {
-		ret = topo_read(s, out);
+		ret = topo_read_flags(s, flags, out);
 		if (ret != -EAGAIN)
 			break;
 	}

@@ -126,6 +126,8 @@ void rampool_pool_free(struct rampool_pool *pool)
 		return;
 	free(pool->sysroot);
 	free(pool->state_dir);
+	free(pool->group);
+	free(pool->shortfall);
 	free(pool);
 }
 

@@ -3,6 +3,8 @@
 #ifndef RP_POOL_H
 #define RP_POOL_H
 
+#include <stdatomic.h>
+
 #include "rampool.h"
 #include "../backend/log.h"
 
@@ -10,6 +12,7 @@
 
 struct backing_ops;
 struct prealloc_ops;
+struct resmount_ops;
 
 struct rampool_pool {
 	char *sysroot;
@@ -18,6 +21,13 @@ struct rampool_pool {
 	/* NULL: the real syscalls; unit tests set their mocks here */
 	const struct backing_ops *backing_ops;
 	const struct prealloc_ops *prealloc_ops;
+	char *group;		/* the service group's name, NULL: default */
+	const struct resmount_ops *resmount_ops;
+	/* rampool_pool_cancel: stops a reservation's populate */
+	atomic_bool cancel;
+	/* what the last refused reservation lacked, per node */
+	struct rampool_shortfall *shortfall;
+	unsigned int nr_shortfall;
 };
 
 /*
