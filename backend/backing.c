@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <linux/magic.h>
 #include <linux/memfd.h>
 #include <numaif.h>
 #include <stdio.h>
@@ -28,6 +29,11 @@ static int real_add_seals(int fd, int seals)
 	return fcntl(fd, F_ADD_SEALS, seals);
 }
 
+static int real_dup_cloexec(int fd)
+{
+	return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
 const struct backing_ops backing_default_ops = {
 	.memfd_create = real_memfd_create,
 	.openat = real_openat,
@@ -39,6 +45,9 @@ const struct backing_ops backing_default_ops = {
 	.mbind = mbind,
 	.fallocate = fallocate,
 	.close = close,
+	.dup_cloexec = real_dup_cloexec,
+	.fstat = fstat,
+	.statfs = statfs,
 };
 
 static unsigned int log2u64(uint64_t v)
@@ -109,14 +118,58 @@ static int make_file(const struct backing_spec *spec,
 	return -EEXIST;
 }
 
+/* Maps fd MAP_SHARED and binds the mapping; fills *out. fd is not closed. */
+static int map_and_bind(const struct backing_spec *spec, int fd,
+			const struct backing_ops *ops, const struct rp_log *log,
+			struct backing *out)
+{
+	int mflags = MAP_SHARED;
+	void *addr;
+
+	if (spec->noreserve)
+		mflags |= MAP_NORESERVE;
+	addr = ops->mmap(NULL, spec->len, PROT_READ | PROT_WRITE, mflags, fd, 0);
+	if (addr == MAP_FAILED) {
+		int ret = -errno;
+
+		if (ret == -ENOMEM)
+			rp_err(log, "mmap of %llu bytes: the kernel cannot "
+			       "reserve the hugepages (ENOMEM)",
+			       (unsigned long long)spec->len);
+		else
+			rp_err(log, "mmap: %s", strerror(-ret));
+		return ret;
+	}
+	/* before any page exists: a page placed wrongly is never moved */
+	if (spec->mpol_mode >= 0 &&
+	    ops->mbind(addr, spec->len, spec->mpol_mode | (int)spec->mpol_flags,
+		       spec->nodemask, spec->maxnode, 0)) {
+		int ret = -errno;
+
+		rp_err(log, "mbind: %s", strerror(-ret));
+		ops->munmap(addr, spec->len);
+		return ret;
+	}
+	*out = (struct backing){
+		.kind = spec->kind,
+		.fd = fd,
+		.addr = addr,
+		.len = spec->len,
+		.page_size = spec->page_size,
+		.hugetlb = spec->kind == BACKING_MEMFD_HUGETLB ||
+			   spec->kind == BACKING_HUGETLBFS,
+		.noreserve = spec->noreserve,
+	};
+	return 0;
+}
+
 int backing_create(const struct backing_spec *spec,
 		   const struct backing_ops *ops, const struct rp_log *log,
 		   struct backing *out)
 {
 	bool memfd = spec->kind == BACKING_MEMFD ||
 		     spec->kind == BACKING_MEMFD_HUGETLB;
-	int fd, ret, mflags = MAP_SHARED;
-	void *addr;
+	int fd, ret;
 
 	if (!ops)
 		ops = &backing_default_ops;
@@ -140,42 +193,79 @@ int backing_create(const struct backing_spec *spec,
 		rp_err(log, "F_ADD_SEALS: %s", strerror(-ret));
 		goto out_close;
 	}
-	if (spec->noreserve)
-		mflags |= MAP_NORESERVE;
-	addr = ops->mmap(NULL, spec->len, PROT_READ | PROT_WRITE, mflags, fd, 0);
-	if (addr == MAP_FAILED) {
-		ret = -errno;
-		if (ret == -ENOMEM)
-			rp_err(log, "mmap of %llu bytes: the kernel cannot "
-			       "reserve the hugepages (ENOMEM)",
-			       (unsigned long long)spec->len);
-		else
-			rp_err(log, "mmap: %s", strerror(-ret));
+	ret = map_and_bind(spec, fd, ops, log, out);
+	if (ret)
 		goto out_close;
-	}
-	/* before any page exists: a page placed wrongly is never moved */
-	if (spec->mpol_mode >= 0 &&
-	    ops->mbind(addr, spec->len, spec->mpol_mode | (int)spec->mpol_flags,
-		       spec->nodemask, spec->maxnode, 0)) {
-		ret = -errno;
-		rp_err(log, "mbind: %s", strerror(-ret));
-		ops->munmap(addr, spec->len);
-		goto out_close;
-	}
-	*out = (struct backing){
-		.kind = spec->kind,
-		.fd = fd,
-		.addr = addr,
-		.len = spec->len,
-		.page_size = spec->page_size,
-		.hugetlb = spec->kind == BACKING_MEMFD_HUGETLB ||
-			   spec->kind == BACKING_HUGETLBFS,
-		.noreserve = spec->noreserve,
-	};
 	return 0;
 out_close:
 	ops->close(fd);
 	return ret;
+}
+
+int backing_attach(const struct backing_spec *spec, int fd,
+		   const struct backing_ops *ops, const struct rp_log *log,
+		   struct backing *out)
+{
+	struct stat st;
+	int dup, ret;
+
+	if (!ops)
+		ops = &backing_default_ops;
+	dup = ops->dup_cloexec(fd);
+	if (dup < 0) {
+		ret = -errno;
+		rp_err(log, "dup of fd %d: %s", fd, strerror(-ret));
+		return ret;
+	}
+	if (ops->fstat(dup, &st)) {
+		ret = -errno;
+		rp_err(log, "fstat of fd %d: %s", fd, strerror(-ret));
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < spec->len) {
+		rp_err(log, "fd %d is not a regular file of at least %llu "
+		       "bytes", fd, (unsigned long long)spec->len);
+		ret = -EINVAL;
+		goto out_close;
+	}
+	ret = map_and_bind(spec, dup, ops, log, out);
+	if (ret)
+		goto out_close;
+	return 0;
+out_close:
+	ops->close(dup);
+	return ret;
+}
+
+/*
+ * A file backing's directory must be on the file system its kind says: a
+ * "hugetlbfs" block on ext4 would get 4K pages and no reservation.
+ */
+int backing_check_dir(enum backing_kind kind, const char *dir,
+		      uint64_t page_size, const struct backing_ops *ops,
+		      const struct rp_log *log)
+{
+	struct statfs sf;
+
+	if (!ops)
+		ops = &backing_default_ops;
+	if (ops->statfs(dir, &sf)) {
+		int err = errno;
+
+		rp_err(log, "dir %s: %s", dir, strerror(err));
+		return -err;
+	}
+	if (kind == BACKING_HUGETLBFS &&
+	    (sf.f_type != HUGETLBFS_MAGIC || (uint64_t)sf.f_bsize != page_size)) {
+		rp_err(log, "dir %s is not a hugetlbfs mount of %llu-byte pages",
+		       dir, (unsigned long long)page_size);
+		return -EINVAL;
+	}
+	if (kind == BACKING_TMPFS && sf.f_type != TMPFS_MAGIC) {
+		rp_err(log, "dir %s is not on tmpfs", dir);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 void backing_destroy(struct backing *b, const struct backing_ops *ops)

@@ -5,7 +5,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/vfs.h>
 
 #include "log.h"
 
@@ -24,6 +26,9 @@ struct backing_ops {
 		      unsigned int flags);
 	int (*fallocate)(int fd, int mode, off_t off, off_t len);
 	int (*close)(int fd);
+	int (*dup_cloexec)(int fd);	/* fcntl(F_DUPFD_CLOEXEC) */
+	int (*fstat)(int fd, struct stat *st);
+	int (*statfs)(const char *path, struct statfs *sf);
 };
 
 extern const struct backing_ops backing_default_ops;
@@ -72,7 +77,32 @@ int backing_create(const struct backing_spec *spec,
 		   const struct backing_ops *ops, const struct rp_log *log,
 		   struct backing *out);
 
-/* Unmaps and closes; the pages go with the last reference. */
+/*
+ * Maps an existing file: dups fd (the caller keeps its own), checks that
+ * the file holds at least spec->len bytes, maps it MAP_SHARED and binds
+ * the mapping as backing_create does. Only spec's kind, len, page_size,
+ * noreserve and mpol fields are read. Nothing is populated. On failure
+ * the dup is closed and the mapping dropped; the file is never changed.
+ * -EINVAL when the file is shorter than len (a fault past its end would
+ * SIGBUS), -EBADF from the dup, mmap's and mbind's errnos.
+ */
+int backing_attach(const struct backing_spec *spec, int fd,
+		   const struct backing_ops *ops, const struct rp_log *log,
+		   struct backing *out);
+
+/*
+ * Checks that dir is on the file system kind needs: hugetlbfs of
+ * page_size pages, or tmpfs. 0, -EINVAL (another file system, logged),
+ * or statfs's errno.
+ */
+int backing_check_dir(enum backing_kind kind, const char *dir,
+		      uint64_t page_size, const struct backing_ops *ops,
+		      const struct rp_log *log);
+
+/*
+ * Unmaps and closes; the pages go with the last reference. The file is
+ * never truncated, punched or unlinked here.
+ */
 void backing_destroy(struct backing *b, const struct backing_ops *ops);
 
 /*

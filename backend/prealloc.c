@@ -42,6 +42,7 @@ const struct prealloc_ops prealloc_default_ops = {
 	.set_mempolicy = real_set_mempolicy,
 	.move_pages = real_move_pages,
 	.sched_setaffinity = sched_setaffinity,
+	.mincore = mincore,
 };
 
 /* One prealloc_run: what the threads share. */

@@ -29,6 +29,7 @@ struct prealloc_ops {
 	long (*move_pages)(int pid, unsigned long count, void **pages,
 			   const int *nodes, int *status, int flags);
 	int (*sched_setaffinity)(pid_t pid, size_t size, const cpu_set_t *set);
+	int (*mincore)(void *addr, size_t len, unsigned char *vec);
 };
 
 extern const struct prealloc_ops prealloc_default_ops;
