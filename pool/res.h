@@ -67,6 +67,9 @@ int res_shortfall_add(struct rampool_pool *pool, int node,
 		      uint64_t page_size, uint64_t need, uint64_t grantable);
 void res_shortfall_clear(struct rampool_pool *pool);
 
+/* Removes a reservation's file and mount (a block's: nothing). */
+int res_destroy_objects(struct rampool_pool *pool, const struct ledger_row *r);
+
 /*
  * Removes a row's kernel objects (file, mount) and the row, inside the
  * caller's transaction. -EBUSY: the mount is still in use (row kept).
