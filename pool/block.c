@@ -11,10 +11,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#endif
-
 #include "../backend/backing.h"
 #include "../backend/mounts.h"
 #include "../backend/parse.h"
@@ -289,73 +285,23 @@ static int undo(struct rampool_block *blk, uint64_t first, uint64_t n,
 }
 
 /*
- * Maps [off, off + len) and asks where its pages are; adds to *absent and
- * *off_node.
+ * Where the pages of [off, off + len) landed (prealloc_sample_placement:
+ * pages under 2 MiB are sampled, DESIGN 5b): off a BIND mask is -EXDEV,
+ * off a preferred node is only logged.
  */
-static int placement_of(struct rampool_block *blk, uint64_t off, uint64_t len,
-			uint64_t *absent, uint64_t *off_node)
-{
-	uint64_t a = 0, o = 0;
-	int ret;
-
-	/*
-	 * fallocate fills the file, not our page tables, and move_pages only
-	 * sees mapped pages: map them (reading maps the pages fallocate put
-	 * in the file without writing them).
-	 */
-	if (pops(blk)->madvise((char *)blk->b.addr + off, len,
-			       MADV_POPULATE_READ) && errno != EINVAL) {
-		ret = -errno;
-		rp_err(&blk->pool->log, "block: mapping pages to check "
-		       "placement: %s", strerror(-ret));
-		return ret == -EFAULT ? -ENOMEM : ret;
-	}
-	ret = prealloc_placement((char *)blk->b.addr + off, len,
-				 blk->page_size, blk->nodemask,
-				 PREALLOC_MAX_NODES, pops(blk), NULL, 0,
-				 &a, &o);
-	if (ret) {
-		rp_err(&blk->pool->log, "block: placement check: %s",
-		       strerror(-ret));
-		return ret;
-	}
-	*absent += a;
-	*off_node += o;
-	return 0;
-}
-
-/*
- * Pages smaller than this are checked one per PLACEMENT_STRIDE bytes (and
- * the last one): mapping every 4K page only to ask where it is costs more
- * than populating it (bench/README.md). Placement of such pages follows the
- * shared policy of the inode (mbind before any page, DESIGN 5b) and, for
- * MPOL_BIND, never falls back off the mask: what goes wrong goes wrong for
- * every page, and a sample sees it.
- */
-#define PLACEMENT_STRIDE (2ULL << 20)
-
 static int check_placement(struct rampool_block *blk, uint64_t off,
 			   uint64_t len)
 {
-	uint64_t ps = blk->page_size, absent = 0, off_node = 0, seen = 0;
-	int ret = 0;
+	uint64_t absent = 0, off_node = 0, seen = 0;
+	int ret;
 
 	if (blk->mpol_mode < 0)
 		return 0;
-	if (ps >= PLACEMENT_STRIDE) {
-		ret = placement_of(blk, off, len, &absent, &off_node);
-		seen = len / ps;
-	} else {
-		for (uint64_t at = 0; !ret && at < len; at += PLACEMENT_STRIDE) {
-			ret = placement_of(blk, off + at, ps, &absent, &off_node);
-			seen++;
-		}
-		if (!ret && (len - ps) % PLACEMENT_STRIDE) {
-			ret = placement_of(blk, off + len - ps, ps, &absent,
-					   &off_node);
-			seen++;
-		}
-	}
+	ret = prealloc_sample_placement((char *)blk->b.addr + off, len,
+					blk->page_size, blk->nodemask,
+					PREALLOC_MAX_NODES, pops(blk),
+					&blk->pool->log, &absent, &off_node,
+					&seen);
 	if (ret)
 		return ret;
 	if (absent)

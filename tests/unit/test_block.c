@@ -287,6 +287,9 @@ static void test_order_bound_shmem(void **state)
 	/* placement: the pages are mapped, then asked where they are */
 	assert_true(find(C_MADV_READ, first_fill) > first_fill);
 	assert_true(find(C_MOVE, 0) > find(C_MADV_READ, 0));
+	/* 4K pages sampled: one per 2 MiB (0, 2, 4, 6 MiB) and the last */
+	assert_int_equal(count(C_MADV_READ), 5);
+	assert_int_equal(count(C_MOVE), 5);
 	assert_int_equal(rampool_block_populated(blk), 8 << 20);
 	rampool_block_free(blk);
 	assert_int_equal(opened_fds, 0);
