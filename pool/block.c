@@ -527,11 +527,40 @@ static void block_commit(struct rampool_block *blk, struct rampool_block **out)
 	*out = blk;
 }
 
+/* The caller's options, only as far as its sz reaches (pool/opts.h). */
+static int read_opts(const struct rampool_block_opts *opts,
+		     struct rampool_block_opts *o)
+{
+	int ret = OPTS_VALID(opts, struct rampool_block_opts, progress_data);
+
+	if (ret)
+		return ret;
+	*o = (struct rampool_block_opts){
+		.sz = sizeof(*o),
+		.size = OPTS_GET(opts, size, 0),
+		.max_size = OPTS_GET(opts, max_size, 0),
+		.page_size = OPTS_GET(opts, page_size, 0),
+		.backing = OPTS_GET(opts, backing, 0),
+		.nodes = OPTS_GET(opts, nodes, NULL),
+		.nr_nodes = OPTS_GET(opts, nr_nodes, 0),
+		.policy = OPTS_GET(opts, policy, 0),
+		.flags = OPTS_GET(opts, flags, 0),
+		.threads = OPTS_GET(opts, threads, 0),
+		.dir = OPTS_GET(opts, dir, NULL),
+		.name = OPTS_GET(opts, name, NULL),
+		.progress = OPTS_GET(opts, progress, NULL),
+		.progress_data = OPTS_GET(opts, progress_data, NULL),
+	};
+	if (!o->backing)
+		o->backing = RAMPOOL_BACKING_MEMFD;
+	return 0;
+}
+
 int rampool_block_new(struct rampool_pool *pool,
 		      const struct rampool_block_opts *opts,
 		      struct rampool_block **out)
 {
-	struct rampool_block_opts o = { .sz = sizeof(o) };
+	struct rampool_block_opts o;
 	struct rampool_block *blk;
 	struct topo *t = NULL;
 	char dir[4096];
@@ -539,15 +568,9 @@ int rampool_block_new(struct rampool_pool *pool,
 
 	if (!pool || !opts || !out)
 		return -EINVAL;
-	ret = opts_check(opts, opts->sz,
-			 offsetof(struct rampool_block_opts, progress_data) +
-				 sizeof(void *),
-			 sizeof(o));
+	ret = read_opts(opts, &o);
 	if (ret)
 		return ret;
-	memcpy(&o, opts, sizeof(o));
-	if (!o.backing)
-		o.backing = RAMPOOL_BACKING_MEMFD;
 	blk = block_alloc(pool);
 	if (!blk)
 		return -ENOMEM;

@@ -5,6 +5,7 @@
 
 #include "rampool.h"
 #include "../backend/log.h"
+#include "opts.h"
 
 #define RAMPOOL_DEFAULT_STATE_DIR "/run/rampool"
 
@@ -14,20 +15,11 @@ struct prealloc_ops;
 struct rampool_pool {
 	char *sysroot;
 	char *state_dir;
+	char *group;		/* the VMMs' service group; NULL: unset */
 	struct rp_log log;
 	/* NULL: the real syscalls; unit tests set their mocks here */
 	const struct backing_ops *backing_ops;
 	const struct prealloc_ops *prealloc_ops;
 };
-
-/*
- * Checks an options/info struct's size: at least min_sz, and bytes past
- * what this library knows are zero. 0 or -EINVAL.
- */
-int opts_check(const void *opts, size_t sz, size_t min_sz, size_t known_sz);
-
-/* Copies src into an info struct the caller sized with dst_sz. */
-int info_copy(void *dst, size_t dst_sz, const void *src, size_t src_sz,
-	      size_t min_sz);
 
 #endif

@@ -665,6 +665,39 @@ static void test_attach_cancel(void **state)
 	rampool_pool_free(pool);
 }
 
+/* opts: sz below the 0.1 struct, or a non-zero unknown tail: -EINVAL */
+static void test_opts_size(void **state)
+{
+	struct rampool_pool *pool = pool_with_mocks();
+	struct {
+		struct rampool_block_opts o;
+		unsigned char tail[16];
+	} big;
+	struct rampool_block *blk = (void *)0x1;
+
+	(void)state;
+	memset(&big, 0, sizeof(big));
+	big.o = opts(0);
+	big.o.sz = offsetof(struct rampool_block_opts, progress_data) +
+		   sizeof(void *) - 1;
+	assert_int_equal(rampool_block_new(pool, &big.o, &blk), -EINVAL);
+	big.o.sz = 0;
+	assert_int_equal(rampool_block_new(pool, &big.o, &blk), -EINVAL);
+	big.o.sz = sizeof(big);
+	big.tail[3] = 1;
+	assert_int_equal(rampool_block_new(pool, &big.o, &blk), -EINVAL);
+	assert_ptr_equal(blk, (void *)0x1);
+	assert_int_equal(ncalls, 0);
+	/* a newer caller's zero tail is fine; bytes past sz are not read */
+	big.tail[3] = 0;
+	big.tail[15] = 0xff;
+	big.o.sz = sizeof(big) - 1;
+	assert_int_equal(rampool_block_new(pool, &big.o, &blk), 0);
+	assert_int_equal(rampool_block_size(blk), 8 << 20);
+	rampool_block_free(blk);
+	rampool_pool_free(pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -682,6 +715,7 @@ int main(void)
 		cmocka_unit_test(test_attach_bad),
 		cmocka_unit_test(test_attach_undo),
 		cmocka_unit_test(test_attach_cancel),
+		cmocka_unit_test(test_opts_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
