@@ -398,9 +398,9 @@ static int populate(struct rampool_block *blk, uint64_t off, uint64_t len,
  *
  *   1. block_check    options against the topology; fills the block's
  *                     fields. Nothing outside this process exists yet.
- *   2. block_plan     the directory (found and checked) and the page
- *                     bitmap. Still nothing in the kernel: a ledger row
- *                     goes "pending" after this phase.
+ *   2. block_plan     the directory (found, opened and checked) and the
+ *                     page bitmap. Still nothing in the kernel but an open
+ *                     directory: a ledger row goes "pending" after it.
  *   3. block_create   the backing file, its mapping, bound to the nodes.
  *                     Undo: backing_destroy (block_destroy).
  *   4. block_fill     RAMPOOL_BLOCK_PREALLOC: the first size bytes
@@ -461,45 +461,54 @@ static int block_check(struct rampool_block *blk,
 }
 
 /*
- * Phase 2: o->dir is filled in (dir[] holds a found mount) and checked;
- * the bitmap is made.
+ * Phase 2: o->dir is filled in (dir[] holds a found mount), opened and
+ * checked (*dirfd, -1 for the memfd backings; the file is made relative
+ * to it); the bitmap is made. Undo: close *dirfd.
  */
 static int block_plan(struct rampool_block *blk, struct rampool_block_opts *o,
-		      const struct topo *t, char *dir, size_t dir_size)
+		      const struct topo *t, char *dir, size_t dir_size,
+		      int *dirfd)
 {
 	struct rampool_pool *pool = blk->pool;
 	int ret;
 
+	*dirfd = -1;
 	if (o->backing == RAMPOOL_BACKING_HUGETLBFS && !o->dir) {
 		ret = hugetlbfs_find_mount(t, blk->page_size, dir, dir_size);
 		if (ret) {
 			rp_err(&pool->log, "block: no hugetlbfs mount for "
-			       "%llu-byte pages; mount one or pass dir",
-			       (unsigned long long)blk->page_size);
+			       "%llu-byte pages%s; mount one or pass dir",
+			       (unsigned long long)blk->page_size,
+			       ret == -ENAMETOOLONG ? " whose path fits" : "");
 			return ret;
 		}
 		o->dir = dir;
 	} else if (o->backing == RAMPOOL_BACKING_TMPFS && !o->dir) {
 		o->dir = "/dev/shm";
 	}
+	ret = alloc_bitmap(blk);
+	if (ret)
+		return ret;
 	if (o->backing == RAMPOOL_BACKING_HUGETLBFS ||
 	    o->backing == RAMPOOL_BACKING_TMPFS) {
-		ret = backing_check_dir((enum backing_kind)o->backing, o->dir,
-					blk->page_size, bops(blk), &pool->log);
-		if (ret)
+		ret = backing_open_dir((enum backing_kind)o->backing, o->dir,
+				       blk->page_size, bops(blk), &pool->log);
+		if (ret < 0)
 			return ret;
+		*dirfd = ret;
 	}
-	return alloc_bitmap(blk);
+	return 0;
 }
 
 /* Phase 3. */
 static int block_create(struct rampool_block *blk,
-			const struct rampool_block_opts *o)
+			const struct rampool_block_opts *o, int dirfd)
 {
 	struct backing_spec spec = {
 		.kind = (enum backing_kind)o->backing,
 		.len = blk->max_size,
 		.page_size = blk->page_size,
+		.dirfd = dirfd,
 		.dir = o->dir,
 		.name = o->name ? o->name : "rampool",
 		.seal = !(o->flags & RAMPOOL_BLOCK_NO_SEAL),
@@ -564,7 +573,7 @@ int rampool_block_new(struct rampool_pool *pool,
 	struct rampool_block *blk;
 	struct topo *t = NULL;
 	char dir[4096];
-	int ret;
+	int dirfd = -1, ret;
 
 	if (!pool || !opts || !out)
 		return -EINVAL;
@@ -578,10 +587,12 @@ int rampool_block_new(struct rampool_pool *pool,
 	if (!ret)
 		ret = block_check(blk, &o, t);
 	if (!ret)
-		ret = block_plan(blk, &o, t, dir, sizeof(dir));
+		ret = block_plan(blk, &o, t, dir, sizeof(dir), &dirfd);
 	topo_free(t);
 	if (!ret)
-		ret = block_create(blk, &o);
+		ret = block_create(blk, &o, dirfd);
+	if (dirfd >= 0)
+		bops(blk)->close(dirfd);
 	if (!ret)
 		ret = block_fill(blk);
 	if (ret) {
