@@ -28,7 +28,7 @@ struct backing_ops {
 	int (*close)(int fd);
 	int (*dup_cloexec)(int fd);	/* fcntl(F_DUPFD_CLOEXEC) */
 	int (*fstat)(int fd, struct stat *st);
-	int (*statfs)(const char *path, struct statfs *sf);
+	int (*fstatfs)(int fd, struct statfs *sf);
 };
 
 extern const struct backing_ops backing_default_ops;
@@ -45,7 +45,8 @@ struct backing_spec {
 	enum backing_kind kind;
 	uint64_t len;		/* file and mapping length */
 	uint64_t page_size;
-	const char *dir;	/* HUGETLBFS / TMPFS: where the file is made */
+	int dirfd;		/* HUGETLBFS / TMPFS: where the file is made */
+	const char *dir;	/* its path, for messages only */
 	const char *name;	/* memfd name or file name prefix */
 	bool seal;		/* memfds: F_SEAL_SHRINK | F_SEAL_GROW */
 	bool noreserve;		/* MAP_NORESERVE */
@@ -68,8 +69,11 @@ struct backing {
 
 /*
  * Makes the file, sizes it, seals it, maps it MAP_SHARED and binds the
- * mapping. Files in a directory are unlinked at once: the pages go with
- * the last close or unmap. On failure nothing is left (fd closed, file
+ * mapping. Files are made relative to spec->dirfd (openat, O_EXCL |
+ * O_NOFOLLOW, named NAME.<16 hex digits>), never through a path string,
+ * and unlinked at once: the pages go with the last close or unmap. A file
+ * name over NAME_MAX bytes, or a memfd name over 249, is -ENAMETOOLONG and
+ * nothing is made; a name with '/' is -EINVAL. On failure nothing is left (fd closed, file
  * gone, mapping dropped) and the log says what failed. -ENOMEM when the
  * kernel cannot reserve hugetlb pages for the mapping (mmap ENOMEM).
  */
@@ -91,13 +95,15 @@ int backing_attach(const struct backing_spec *spec, int fd,
 		   struct backing *out);
 
 /*
- * Checks that dir is on the file system kind needs: hugetlbfs of
- * page_size pages, or tmpfs. 0, -EINVAL (another file system, logged),
- * or statfs's errno.
+ * Opens dir (O_DIRECTORY | O_CLOEXEC) and checks, on that fd, that it is
+ * on the file system kind needs: hugetlbfs of page_size pages, or tmpfs.
+ * Returns the fd (the caller closes it with ops->close) or -EINVAL
+ * (another file system; logged), or open's / fstatfs's errno
+ * (-ENAMETOOLONG, -ENOENT, -ENOTDIR, -EACCES, ...).
  */
-int backing_check_dir(enum backing_kind kind, const char *dir,
-		      uint64_t page_size, const struct backing_ops *ops,
-		      const struct rp_log *log);
+int backing_open_dir(enum backing_kind kind, const char *dir,
+		     uint64_t page_size, const struct backing_ops *ops,
+		     const struct rp_log *log);
 
 /*
  * Unmaps and closes; the pages go with the last reference. The file is

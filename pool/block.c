@@ -11,10 +11,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#endif
-
 #include "../backend/backing.h"
 #include "../backend/mounts.h"
 #include "../backend/parse.h"
@@ -289,73 +285,23 @@ static int undo(struct rampool_block *blk, uint64_t first, uint64_t n,
 }
 
 /*
- * Maps [off, off + len) and asks where its pages are; adds to *absent and
- * *off_node.
+ * Where the pages of [off, off + len) landed (prealloc_sample_placement:
+ * pages under 2 MiB are sampled, DESIGN 5b): off a BIND mask is -EXDEV,
+ * off a preferred node is only logged.
  */
-static int placement_of(struct rampool_block *blk, uint64_t off, uint64_t len,
-			uint64_t *absent, uint64_t *off_node)
-{
-	uint64_t a = 0, o = 0;
-	int ret;
-
-	/*
-	 * fallocate fills the file, not our page tables, and move_pages only
-	 * sees mapped pages: map them (reading maps the pages fallocate put
-	 * in the file without writing them).
-	 */
-	if (pops(blk)->madvise((char *)blk->b.addr + off, len,
-			       MADV_POPULATE_READ) && errno != EINVAL) {
-		ret = -errno;
-		rp_err(&blk->pool->log, "block: mapping pages to check "
-		       "placement: %s", strerror(-ret));
-		return ret == -EFAULT ? -ENOMEM : ret;
-	}
-	ret = prealloc_placement((char *)blk->b.addr + off, len,
-				 blk->page_size, blk->nodemask,
-				 PREALLOC_MAX_NODES, pops(blk), NULL, 0,
-				 &a, &o);
-	if (ret) {
-		rp_err(&blk->pool->log, "block: placement check: %s",
-		       strerror(-ret));
-		return ret;
-	}
-	*absent += a;
-	*off_node += o;
-	return 0;
-}
-
-/*
- * Pages smaller than this are checked one per PLACEMENT_STRIDE bytes (and
- * the last one): mapping every 4K page only to ask where it is costs more
- * than populating it (bench/README.md). Placement of such pages follows the
- * shared policy of the inode (mbind before any page, DESIGN 5b) and, for
- * MPOL_BIND, never falls back off the mask: what goes wrong goes wrong for
- * every page, and a sample sees it.
- */
-#define PLACEMENT_STRIDE (2ULL << 20)
-
 static int check_placement(struct rampool_block *blk, uint64_t off,
 			   uint64_t len)
 {
-	uint64_t ps = blk->page_size, absent = 0, off_node = 0, seen = 0;
-	int ret = 0;
+	uint64_t absent = 0, off_node = 0, seen = 0;
+	int ret;
 
 	if (blk->mpol_mode < 0)
 		return 0;
-	if (ps >= PLACEMENT_STRIDE) {
-		ret = placement_of(blk, off, len, &absent, &off_node);
-		seen = len / ps;
-	} else {
-		for (uint64_t at = 0; !ret && at < len; at += PLACEMENT_STRIDE) {
-			ret = placement_of(blk, off + at, ps, &absent, &off_node);
-			seen++;
-		}
-		if (!ret && (len - ps) % PLACEMENT_STRIDE) {
-			ret = placement_of(blk, off + len - ps, ps, &absent,
-					   &off_node);
-			seen++;
-		}
-	}
+	ret = prealloc_sample_placement((char *)blk->b.addr + off, len,
+					blk->page_size, blk->nodemask,
+					PREALLOC_MAX_NODES, pops(blk),
+					&blk->pool->log, &absent, &off_node,
+					&seen);
 	if (ret)
 		return ret;
 	if (absent)
@@ -452,9 +398,9 @@ static int populate(struct rampool_block *blk, uint64_t off, uint64_t len,
  *
  *   1. block_check    options against the topology; fills the block's
  *                     fields. Nothing outside this process exists yet.
- *   2. block_plan     the directory (found and checked) and the page
- *                     bitmap. Still nothing in the kernel: a ledger row
- *                     goes "pending" after this phase.
+ *   2. block_plan     the directory (found, opened and checked) and the
+ *                     page bitmap. Still nothing in the kernel but an open
+ *                     directory: a ledger row goes "pending" after it.
  *   3. block_create   the backing file, its mapping, bound to the nodes.
  *                     Undo: backing_destroy (block_destroy).
  *   4. block_fill     RAMPOOL_BLOCK_PREALLOC: the first size bytes
@@ -515,45 +461,54 @@ static int block_check(struct rampool_block *blk,
 }
 
 /*
- * Phase 2: o->dir is filled in (dir[] holds a found mount) and checked;
- * the bitmap is made.
+ * Phase 2: o->dir is filled in (dir[] holds a found mount), opened and
+ * checked (*dirfd, -1 for the memfd backings; the file is made relative
+ * to it); the bitmap is made. Undo: close *dirfd.
  */
 static int block_plan(struct rampool_block *blk, struct rampool_block_opts *o,
-		      const struct topo *t, char *dir, size_t dir_size)
+		      const struct topo *t, char *dir, size_t dir_size,
+		      int *dirfd)
 {
 	struct rampool_pool *pool = blk->pool;
 	int ret;
 
+	*dirfd = -1;
 	if (o->backing == RAMPOOL_BACKING_HUGETLBFS && !o->dir) {
 		ret = hugetlbfs_find_mount(t, blk->page_size, dir, dir_size);
 		if (ret) {
 			rp_err(&pool->log, "block: no hugetlbfs mount for "
-			       "%llu-byte pages; mount one or pass dir",
-			       (unsigned long long)blk->page_size);
+			       "%llu-byte pages%s; mount one or pass dir",
+			       (unsigned long long)blk->page_size,
+			       ret == -ENAMETOOLONG ? " whose path fits" : "");
 			return ret;
 		}
 		o->dir = dir;
 	} else if (o->backing == RAMPOOL_BACKING_TMPFS && !o->dir) {
 		o->dir = "/dev/shm";
 	}
+	ret = alloc_bitmap(blk);
+	if (ret)
+		return ret;
 	if (o->backing == RAMPOOL_BACKING_HUGETLBFS ||
 	    o->backing == RAMPOOL_BACKING_TMPFS) {
-		ret = backing_check_dir((enum backing_kind)o->backing, o->dir,
-					blk->page_size, bops(blk), &pool->log);
-		if (ret)
+		ret = backing_open_dir((enum backing_kind)o->backing, o->dir,
+				       blk->page_size, bops(blk), &pool->log);
+		if (ret < 0)
 			return ret;
+		*dirfd = ret;
 	}
-	return alloc_bitmap(blk);
+	return 0;
 }
 
 /* Phase 3. */
 static int block_create(struct rampool_block *blk,
-			const struct rampool_block_opts *o)
+			const struct rampool_block_opts *o, int dirfd)
 {
 	struct backing_spec spec = {
 		.kind = (enum backing_kind)o->backing,
 		.len = blk->max_size,
 		.page_size = blk->page_size,
+		.dirfd = dirfd,
 		.dir = o->dir,
 		.name = o->name ? o->name : "rampool",
 		.seal = !(o->flags & RAMPOOL_BLOCK_NO_SEAL),
@@ -581,27 +536,50 @@ static void block_commit(struct rampool_block *blk, struct rampool_block **out)
 	*out = blk;
 }
 
+/* The caller's options, only as far as its sz reaches (pool/opts.h). */
+static int read_opts(const struct rampool_block_opts *opts,
+		     struct rampool_block_opts *o)
+{
+	int ret = OPTS_VALID(opts, struct rampool_block_opts, progress_data);
+
+	if (ret)
+		return ret;
+	*o = (struct rampool_block_opts){
+		.sz = sizeof(*o),
+		.size = OPTS_GET(opts, size, 0),
+		.max_size = OPTS_GET(opts, max_size, 0),
+		.page_size = OPTS_GET(opts, page_size, 0),
+		.backing = OPTS_GET(opts, backing, 0),
+		.nodes = OPTS_GET(opts, nodes, NULL),
+		.nr_nodes = OPTS_GET(opts, nr_nodes, 0),
+		.policy = OPTS_GET(opts, policy, 0),
+		.flags = OPTS_GET(opts, flags, 0),
+		.threads = OPTS_GET(opts, threads, 0),
+		.dir = OPTS_GET(opts, dir, NULL),
+		.name = OPTS_GET(opts, name, NULL),
+		.progress = OPTS_GET(opts, progress, NULL),
+		.progress_data = OPTS_GET(opts, progress_data, NULL),
+	};
+	if (!o->backing)
+		o->backing = RAMPOOL_BACKING_MEMFD;
+	return 0;
+}
+
 int rampool_block_new(struct rampool_pool *pool,
 		      const struct rampool_block_opts *opts,
 		      struct rampool_block **out)
 {
-	struct rampool_block_opts o = { .sz = sizeof(o) };
+	struct rampool_block_opts o;
 	struct rampool_block *blk;
 	struct topo *t = NULL;
 	char dir[4096];
-	int ret;
+	int dirfd = -1, ret;
 
 	if (!pool || !opts || !out)
 		return -EINVAL;
-	ret = opts_check(opts, opts->sz,
-			 offsetof(struct rampool_block_opts, progress_data) +
-				 sizeof(void *),
-			 sizeof(o));
+	ret = read_opts(opts, &o);
 	if (ret)
 		return ret;
-	memcpy(&o, opts, sizeof(o));
-	if (!o.backing)
-		o.backing = RAMPOOL_BACKING_MEMFD;
 	blk = block_alloc(pool);
 	if (!blk)
 		return -ENOMEM;
@@ -609,10 +587,12 @@ int rampool_block_new(struct rampool_pool *pool,
 	if (!ret)
 		ret = block_check(blk, &o, t);
 	if (!ret)
-		ret = block_plan(blk, &o, t, dir, sizeof(dir));
+		ret = block_plan(blk, &o, t, dir, sizeof(dir), &dirfd);
 	topo_free(t);
 	if (!ret)
-		ret = block_create(blk, &o);
+		ret = block_create(blk, &o, dirfd);
+	if (dirfd >= 0)
+		bops(blk)->close(dirfd);
 	if (!ret)
 		ret = block_fill(blk);
 	if (ret) {

@@ -36,7 +36,7 @@ enum call { C_MEMFD, C_TRUNC, C_SEAL, C_MMAP, C_MUNMAP, C_MBIND, C_FALLOC,
 static const char *const call_names[C_NR] = {
 	"memfd_create", "ftruncate", "seal", "mmap", "munmap", "mbind",
 	"fallocate", "punch", "close", "madvise(write)", "madvise(read)",
-	"set_mempolicy", "move_pages", "openat", "dup", "fstat", "statfs",
+	"set_mempolicy", "move_pages", "openat", "dup", "fstat", "fstatfs",
 	"mincore",
 };
 
@@ -106,9 +106,9 @@ static int w_fstat(int fd, struct stat *st)
 	return record(C_FSTAT, 0, 0) ? -1 : fstat(fd, st);
 }
 
-static int w_statfs(const char *path, struct statfs *sf)
+static int w_fstatfs(int fd, struct statfs *sf)
 {
-	return record(C_STATFS, 0, 0) ? -1 : statfs(path, sf);
+	return record(C_STATFS, 0, 0) ? -1 : fstatfs(fd, sf);
 }
 
 static int w_mincore(void *a, size_t l, unsigned char *vec)
@@ -192,7 +192,7 @@ static const struct backing_ops bops = {
 	.ftruncate = w_trunc, .add_seals = w_seal, .mmap = w_mmap,
 	.munmap = w_munmap, .mbind = w_mbind, .fallocate = w_falloc,
 	.close = w_close, .dup_cloexec = w_dup, .fstat = w_fstat,
-	.statfs = w_statfs,
+	.fstatfs = w_fstatfs,
 };
 static struct prealloc_ops pops;
 
@@ -287,6 +287,9 @@ static void test_order_bound_shmem(void **state)
 	/* placement: the pages are mapped, then asked where they are */
 	assert_true(find(C_MADV_READ, first_fill) > first_fill);
 	assert_true(find(C_MOVE, 0) > find(C_MADV_READ, 0));
+	/* 4K pages sampled: one per 2 MiB (0, 2, 4, 6 MiB) and the last */
+	assert_int_equal(count(C_MADV_READ), 5);
+	assert_int_equal(count(C_MOVE), 5);
 	assert_int_equal(rampool_block_populated(blk), 8 << 20);
 	rampool_block_free(blk);
 	assert_int_equal(opened_fds, 0);
@@ -456,7 +459,10 @@ static void test_mincore_fails(void **state)
 	rampool_pool_free(pool);
 }
 
-/* statfs of a tmpfs block's dir failing: its errno, no file made */
+/*
+ * A tmpfs block's dir: opened, checked on that fd, the file made relative
+ * to it. fstatfs failing: its errno, no file made, the dir closed.
+ */
 static void test_statfs_fails(void **state)
 {
 	struct rampool_pool *pool = pool_with_mocks();
@@ -470,14 +476,65 @@ static void test_statfs_fails(void **state)
 	fail_errno = EACCES;
 	assert_int_equal(rampool_block_new(pool, &o, &blk), -EACCES);
 	assert_ptr_equal(blk, (void *)0x1);
-	assert_int_equal(count(C_STATFS), 1);
-	assert_int_equal(count(C_OPEN), 0);
+	assert_int_equal(find(C_OPEN, 0), 0);	/* the dir */
+	assert_int_equal(find(C_STATFS, 0), 1);
+	assert_int_equal(count(C_OPEN), 1);
 	assert_int_equal(count(C_MMAP), 0);
+	assert_int_equal(opened_fds, 0);
+	/* the dir failing to open: its errno, nothing else tried */
+	fail_call = C_OPEN;
+	fail_errno = ENAMETOOLONG;
+	ncalls = 0;
+	assert_int_equal(rampool_block_new(pool, &o, &blk), -ENAMETOOLONG);
+	assert_int_equal(ncalls, 1);
 	/* and when it works, the file is made after the check */
 	fail_call = -1;
 	ncalls = 0;
 	assert_int_equal(rampool_block_new(pool, &o, &blk), 0);
-	assert_true(find(C_OPEN, 0) > find(C_STATFS, 0));
+	assert_int_equal(find(C_OPEN, 1), 2);
+	rampool_block_free(blk);
+	assert_int_equal(opened_fds, 0);
+	rampool_pool_free(pool);
+}
+
+/* names too long for a file or a memfd, or with a '/': nothing made */
+static void test_names(void **state)
+{
+	struct rampool_pool *pool = pool_with_mocks();
+	struct rampool_block_opts o = opts(0);
+	struct rampool_block *blk = (void *)0x1;
+	char name[301];
+
+	(void)state;
+	memset(name, 'n', 300);
+	name[300] = '\0';
+	o.backing = RAMPOOL_BACKING_TMPFS;
+	o.dir = "/dev/shm";
+	o.name = name;
+	assert_int_equal(rampool_block_new(pool, &o, &blk), -ENAMETOOLONG);
+	assert_int_equal(count(C_OPEN), 1);	/* the dir, not a file */
+	/* 238 bytes + ".<16 hex>" is NAME_MAX: the longest that fits */
+	name[239] = '\0';
+	assert_int_equal(rampool_block_new(pool, &o, &blk), -ENAMETOOLONG);
+	name[238] = '\0';
+	ncalls = 0;
+	assert_int_equal(rampool_block_new(pool, &o, &blk), 0);
+	assert_int_equal(count(C_OPEN), 2);
+	rampool_block_free(blk);
+	blk = (void *)0x1;
+	o.name = "a/b";
+	assert_int_equal(rampool_block_new(pool, &o, &blk), -EINVAL);
+	/* memfd: at most 249 bytes */
+	o = opts(0);
+	memset(name, 'n', 300);
+	name[250] = '\0';
+	o.name = name;
+	ncalls = 0;
+	assert_int_equal(rampool_block_new(pool, &o, &blk), -ENAMETOOLONG);
+	assert_int_equal(count(C_MEMFD), 0);
+	assert_ptr_equal(blk, (void *)0x1);
+	name[249] = '\0';
+	assert_int_equal(rampool_block_new(pool, &o, &blk), 0);
 	rampool_block_free(blk);
 	assert_int_equal(opened_fds, 0);
 	rampool_pool_free(pool);
@@ -662,6 +719,39 @@ static void test_attach_cancel(void **state)
 	rampool_pool_free(pool);
 }
 
+/* opts: sz below the 0.1 struct, or a non-zero unknown tail: -EINVAL */
+static void test_opts_size(void **state)
+{
+	struct rampool_pool *pool = pool_with_mocks();
+	struct {
+		struct rampool_block_opts o;
+		unsigned char tail[16];
+	} big;
+	struct rampool_block *blk = (void *)0x1;
+
+	(void)state;
+	memset(&big, 0, sizeof(big));
+	big.o = opts(0);
+	big.o.sz = offsetof(struct rampool_block_opts, progress_data) +
+		   sizeof(void *) - 1;
+	assert_int_equal(rampool_block_new(pool, &big.o, &blk), -EINVAL);
+	big.o.sz = 0;
+	assert_int_equal(rampool_block_new(pool, &big.o, &blk), -EINVAL);
+	big.o.sz = sizeof(big);
+	big.tail[3] = 1;
+	assert_int_equal(rampool_block_new(pool, &big.o, &blk), -EINVAL);
+	assert_ptr_equal(blk, (void *)0x1);
+	assert_int_equal(ncalls, 0);
+	/* a newer caller's zero tail is fine; bytes past sz are not read */
+	big.tail[3] = 0;
+	big.tail[15] = 0xff;
+	big.o.sz = sizeof(big) - 1;
+	assert_int_equal(rampool_block_new(pool, &big.o, &blk), 0);
+	assert_int_equal(rampool_block_size(blk), 8 << 20);
+	rampool_block_free(blk);
+	rampool_pool_free(pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -674,11 +764,13 @@ int main(void)
 		cmocka_unit_test(test_populate_undo),
 		cmocka_unit_test(test_mincore_fails),
 		cmocka_unit_test(test_statfs_fails),
+		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_attach),
 		cmocka_unit_test(test_attach_failures),
 		cmocka_unit_test(test_attach_bad),
 		cmocka_unit_test(test_attach_undo),
 		cmocka_unit_test(test_attach_cancel),
+		cmocka_unit_test(test_opts_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
