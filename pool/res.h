@@ -97,4 +97,16 @@ bool res_may(const struct ledger_row *r);
 uint64_t res_populated_now(const struct rampool_pool *pool,
 			   const struct ledger_row *r);
 
+/* A VMM's block in the ledger (block_ledger.c). */
+struct block_ledger_spec {
+	bool hugetlb;
+	uint64_t page_size, max_size;
+	int node;		/* RAMPOOL_NODE_ANY: not one node */
+};
+int block_ledger_pending(struct rampool_pool *pool,
+			 const struct block_ledger_spec *s, int64_t *id);
+int block_ledger_ready(struct rampool_pool *pool, int64_t id, int node,
+		       uint64_t populated);
+void block_ledger_drop(struct rampool_pool *pool, int64_t id);
+
 #endif
