@@ -181,8 +181,17 @@ $(BUILD)/bench/prealloc: bench/prealloc.c include/rampool.h $(SOLIB)
 		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' \
 		$(call pc_libs,json-c) -lpthread $(LDFLAGS)
 
-bench: all $(BUILD)/bench/prealloc
+$(BUILD)/bench/reserve: bench/reserve.c include/rampool.h $(SOLIB)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $< -o $@ \
+		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS)
+
+# RESERVE_ARGS is passed to bench/reserve, e.g. RESERVE_ARGS='-i 50 -n 1000'.
+RESERVE_ARGS ?=
+bench: all $(BUILD)/bench/prealloc $(BUILD)/bench/reserve
 	$(Q)scripts/hplock $(BUILD)/bench/prealloc $(BENCH_ARGS)
+	$(Q)scripts/hplock $(BUILD)/bench/reserve $(RESERVE_ARGS)
 
 FUZZ_CC ?= clang
 fuzz: EXTRA_DEPS += clang
