@@ -189,7 +189,7 @@ fuzz: EXTRA_DEPS += clang
 fuzz: deps
 	@mkdir -p $(BUILD)/fuzz
 	$(Q)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
-		-Iinclude tests/fuzz/fuzz_parse.c backend/parse.c \
+		-Iinclude tests/fuzz/fuzz_parse.c backend/parse.c backend/bitmap.c \
 		-o $(BUILD)/fuzz/fuzz_parse
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(Q)$(BUILD)/fuzz/fuzz_parse -max_total_time=$${FUZZ_SECONDS:-60} \

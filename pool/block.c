@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../backend/backing.h"
+#include "../backend/bitmap.h"
 #include "../backend/mounts.h"
 #include "../backend/parse.h"
 #include "../backend/prealloc.h"
@@ -19,8 +20,8 @@
 #include "block.h"
 #include "pool.h"
 
-#define LONG_BITS (8 * (int)sizeof(unsigned long))
-#define MASK_LONGS (PREALLOC_MAX_NODES / LONG_BITS)
+/* the kernel's node mask: unsigned longs, PREALLOC_MAX_NODES bits */
+#define MASK_LONGS (PREALLOC_MAX_NODES / (8 * sizeof(unsigned long)))
 #define MAX_THREADS 256
 
 struct rampool_block {
@@ -29,7 +30,8 @@ struct rampool_block {
 	uint64_t size, max_size, page_size;
 	int node;			/* single node, or RAMPOOL_NODE_ANY */
 	int mpol_mode;			/* MPOL_*, or -1 when unbound */
-	unsigned long nodemask[MASK_LONGS];
+	uint64_t nodes[BITMAP_WORDS(PREALLOC_MAX_NODES)];
+	unsigned long nodemask[MASK_LONGS];	/* nodes, as the kernel wants */
 	cpu_set_t *cpus;		/* CPUs of the node(s), NULL: any */
 	size_t cpus_size;
 	unsigned int flags, threads;
@@ -84,16 +86,16 @@ static bool is_hugetlb(enum rampool_backing k)
 static int add_node(struct rampool_block *blk, const struct topo *t, int id)
 {
 	const struct topo_node *n = topo_node_by_id(t, id);
-	uint64_t bits[TOPO_MAX_CPUS / 64];
+	uint64_t bits[BITMAP_WORDS(TOPO_MAX_CPUS)];
 	int ret;
 
 	if (id < 0 || id >= PREALLOC_MAX_NODES || !n)
 		return bad(blk->pool, "node %d does not exist or is offline", id);
 	if (!(n->flags & RAMPOOL_NODE_F_HAS_MEMORY) || !n->mem_total)
 		return bad(blk->pool, "node %d has no memory", id);
-	if (blk->nodemask[id / LONG_BITS] & 1UL << (id % LONG_BITS))
+	if (bitmap_test(blk->nodes, (uint64_t)id))
 		return bad(blk->pool, "node %d is listed twice", id);
-	blk->nodemask[id / LONG_BITS] |= 1UL << (id % LONG_BITS);
+	bitmap_set(blk->nodes, (uint64_t)id, 1);
 	/* a CPU-less node (memory only) leaves the threads unpinned */
 	if (!n->nr_cpus)
 		return 0;
@@ -107,9 +109,9 @@ static int add_node(struct rampool_block *blk, const struct topo *t, int id)
 		blk->cpus_size = CPU_ALLOC_SIZE(TOPO_MAX_CPUS);
 		CPU_ZERO_S(blk->cpus_size, blk->cpus);
 	}
-	for (unsigned int c = 0; c < TOPO_MAX_CPUS; c++)
-		if (bit_test(bits, c))
-			CPU_SET_S(c, blk->cpus_size, blk->cpus);
+	for (uint64_t c = bitmap_next_set(bits, 0, TOPO_MAX_CPUS);
+	     c < TOPO_MAX_CPUS; c = bitmap_next_set(bits, c + 1, TOPO_MAX_CPUS))
+		CPU_SET_S(c, blk->cpus_size, blk->cpus);
 	return 0;
 }
 
@@ -182,6 +184,7 @@ static int set_nodes(struct rampool_block *blk, const struct topo *t,
 	}
 	if (!nr_nodes)
 		return 0;
+	bitmap_to_ulongs(blk->nodes, PREALLOC_MAX_NODES, blk->nodemask);
 	blk->mpol_mode = modes[policy];
 	if (policy == RAMPOOL_POLICY_PREFERRED && nr_nodes > 1)
 		return bad(blk->pool, "PREFERRED takes one node, not %u",
@@ -221,20 +224,41 @@ static int check_opts(struct rampool_block *blk,
 
 /* ---- population --------------------------------------------------------- */
 
-static bool page_set(const struct rampool_block *blk, uint64_t i)
-{
-	return blk->populated[i / 64] >> (i % 64) & 1;
-}
-
 static void mark(struct rampool_block *blk, uint64_t first, uint64_t n,
 		 bool on)
 {
-	for (uint64_t i = first; i < first + n; i++) {
-		if (on)
-			blk->populated[i / 64] |= 1ULL << (i % 64);
-		else
-			blk->populated[i / 64] &= ~(1ULL << (i % 64));
-	}
+	if (on)
+		bitmap_set(blk->populated, first, n);
+	else
+		bitmap_clear(blk->populated, first, n);
+}
+
+/* Releases pages [i, j); the first error is kept in *ret. */
+static void release(struct rampool_block *blk, uint64_t i, uint64_t j,
+		    int *ret)
+{
+	int r;
+
+	if (i == j)
+		return;
+	/* -ENOMEM: freed, but the reservation is not back (logged) */
+	r = backing_release(&blk->b, i * blk->page_size,
+			    (j - i) * blk->page_size, bops(blk),
+			    &blk->pool->log);
+	if (r && !*ret)
+		*ret = r;
+}
+
+/* Page i (first: before[0]'s page) was mapped here before the populate. */
+static bool was_mapped(const struct rampool_block *blk, uint64_t first,
+		       uint64_t i, const unsigned char *before)
+{
+	uint64_t per = blk->page_size / base_page();
+
+	for (uint64_t k = 0; k < per; k++)
+		if (before[(i - first) * per + k] & 1)
+			return true;
+	return false;
 }
 
 /*
@@ -250,36 +274,24 @@ static void mark(struct rampool_block *blk, uint64_t first, uint64_t n,
 static int undo(struct rampool_block *blk, uint64_t first, uint64_t n,
 		const unsigned char *before)
 {
-	uint64_t per = blk->page_size / base_page(), run = 0;
+	const uint64_t *pop = blk->populated, end = first + n;
 	int ret = 0;
 
-	for (uint64_t i = first; i <= first + n; i++) {
-		bool keep = i == first + n;
-
-		/* ours from an earlier populate, or mapped here (written) */
-		if (!keep)
-			keep = page_set(blk, i);
-		if (!keep && before) {
-			for (uint64_t k = 0; k < per && !keep; k++)
-				keep = before[(i - first) * per + k] & 1;
-		}
-		if (!keep) {
-			run++;
+	/* each run of pages no earlier populate made ours */
+	for (uint64_t i = bitmap_next_clear(pop, first, end), j; i < end;
+	     i = bitmap_next_clear(pop, j, end)) {
+		j = bitmap_next_set(pop, i, end);
+		if (!before) {
+			release(blk, i, j, &ret);
 			continue;
 		}
-		if (run) {
-			int r = backing_release(&blk->b,
-						(i - run) * blk->page_size,
-						run * blk->page_size, bops(blk),
-						&blk->pool->log);
-
-			if (r && !ret)
-				ret = r;
-			/* -ENOMEM: freed, but the reservation is not back */
-			if (!r || r == -ENOMEM)
-				mark(blk, i - run, run, false);
+		/* of those, keep what was mapped (written) here */
+		for (uint64_t k = i, run = i; k <= j; k++) {
+			if (k < j && !was_mapped(blk, first, k, before))
+				continue;
+			release(blk, run, k, &ret);
+			run = k + 1;
 		}
-		run = 0;
 	}
 	return ret;
 }
@@ -429,7 +441,7 @@ static struct rampool_block *block_alloc(struct rampool_pool *pool)
 static int alloc_bitmap(struct rampool_block *blk)
 {
 	blk->npages = blk->max_size / blk->page_size;
-	blk->populated = calloc((size_t)(blk->npages + 63) / 64, 8);
+	blk->populated = bitmap_alloc(blk->npages);
 	return blk->populated ? 0 : -ENOMEM;
 }
 
@@ -754,9 +766,5 @@ int rampool_block_node(const struct rampool_block *blk)
 
 uint64_t rampool_block_populated(const struct rampool_block *blk)
 {
-	uint64_t n = 0;
-
-	for (uint64_t i = 0; i < blk->npages; i++)
-		n += page_set(blk, i);
-	return n * blk->page_size;
+	return bitmap_count(blk->populated, 0, blk->npages) * blk->page_size;
 }
