@@ -88,7 +88,7 @@ int rampool_pool_new(const struct rampool_pool_opts *opts,
 		     struct rampool_pool **out)
 {
 	struct rampool_pool_opts o;
-	const char *root, *state;
+	const char *root, *state, *group;
 	struct rampool_pool *p;
 	int ret;
 
@@ -106,13 +106,21 @@ int rampool_pool_new(const struct rampool_pool_opts *opts,
 	p->log.data = o.log_data;
 	p->log.level = o.log_level ? o.log_level : RAMPOOL_LOG_WARN;
 
-	/* an empty environment variable means unset; an empty option is bad */
-	root = o.sysroot ? o.sysroot : getenv("RAMPOOL_SYSROOT");
+	/*
+	 * An empty environment variable means unset; an empty option is bad.
+	 * secure_getenv: a set-user-ID or file-capability program (poolctl
+	 * may be one) must not take the ledger's place or the kernel's view
+	 * from whoever runs it.
+	 */
+	root = o.sysroot ? o.sysroot : secure_getenv("RAMPOOL_SYSROOT");
 	if (!root || (!o.sysroot && !*root))
 		root = "/";
-	state = o.state_dir ? o.state_dir : getenv("RAMPOOL_STATE_DIR");
+	state = o.state_dir ? o.state_dir : secure_getenv("RAMPOOL_STATE_DIR");
 	if (!state || (!o.state_dir && !*state))
 		state = RAMPOOL_DEFAULT_STATE_DIR;
+	group = o.group ? o.group : secure_getenv("RAMPOOL_GROUP");
+	if (group && !o.group && !*group)
+		group = NULL;
 	ret = check_dir(&p->log, "sysroot", root);
 	if (ret)
 		goto out_free;
@@ -128,8 +136,8 @@ int rampool_pool_new(const struct rampool_pool_opts *opts,
 		ret = -ENOMEM;
 		goto out_free;
 	}
-	if (o.group) {
-		p->group = strdup(o.group);
+	if (group) {
+		p->group = strdup(group);
 		if (!p->group) {
 			ret = -ENOMEM;
 			goto out_free;
