@@ -23,7 +23,7 @@
 /* the smallest opts a caller may pass: up to and including log_level */
 #define OPTS_MIN (offsetof(struct rampool_pool_opts, log_level) + sizeof(int))
 
-static struct t_log lg;
+static struct t_log lg = T_LOG_INIT;
 
 /* A pool must not see the environment of whoever runs the tests. */
 static int clean_env(void **state)
@@ -32,7 +32,7 @@ static int clean_env(void **state)
 	unsetenv("RAMPOOL_SYSROOT");
 	unsetenv("RAMPOOL_STATE_DIR");
 	unsetenv("RAMPOOL_GROUP");
-	memset(&lg, 0, sizeof(lg));
+	t_log_reset(&lg);
 	return 0;
 }
 
@@ -240,7 +240,7 @@ static void test_log_callback(void **state)
 	assert_non_null(strstr(lg.last_err, "/nonexistent-rampool-test/sys"));
 
 	/* below ERR nothing is told */
-	memset(&lg, 0, sizeof(lg));
+	t_log_reset(&lg);
 	o.log_level = RAMPOOL_LOG_ERR - 1;
 	assert_new_fails(&o, -ENOENT);
 	assert_int_equal(lg.n, 0);
