@@ -55,6 +55,120 @@ static const struct col mount_cols[] = {
 	[M_PS] = { "PAGESIZE", "page_size", COL_BYTES, 0, NULL },
 };
 
+/* The ledger's share per node and page size (JSON "usage"). */
+enum { U_NODE, U_PS, U_RESERVED, U_HELD, U_OWED, U_UNPINNED, U_AVAIL };
+static const struct col usage_cols[] = {
+	[U_NODE] = { "NODE", "node", COL_INT, 0, NULL },
+	[U_PS] = { "PAGESIZE", "page_size", COL_BYTES, 0, NULL },
+	[U_RESERVED] = { "RESERVED", "reserved", COL_BYTES, 0, NULL },
+	[U_HELD] = { "HELD", "held", COL_BYTES, 0, NULL },
+	[U_OWED] = { "OWED", "owed", COL_BYTES, 0, NULL },
+	[U_UNPINNED] = { "UNPINNED", "unpinned", COL_BYTES, 0, NULL },
+	[U_AVAIL] = { "AVAIL", "avail", COL_BYTES, 0, NULL },
+};
+
+/*
+ * The ledger describes this host: a recorded tree (--sysroot) gets none and
+ * its pool columns show "-". A ledger this user may not read is said once
+ * on stderr and shown the same way; status needs no privileges.
+ */
+static int status_usage(struct ctl *c, struct rampool_pool *pool,
+			struct rampool_usage **u)
+{
+	int ret;
+
+	*u = NULL;
+	if (strcmp(rampool_pool_sysroot(pool), "/"))
+		return EXIT_OK;
+	ctl_clear_error(c);
+	ret = rampool_usage_get(pool, u);
+	if (ret == -EACCES) {
+		fprintf(stderr, "%s: status: this user may not read the "
+			"ledger; the pool's columns show -\n", prog);
+		return EXIT_OK;
+	}
+	if (ret)
+		return sys_error(c, "cannot read the ledger", ret, EXIT_SYSTEM);
+	return EXIT_OK;
+}
+
+/* The row of node and page_size in the pool table, a new one if none. */
+static int pool_row(struct table *t, int node, uint64_t ps)
+{
+	int r;
+
+	for (r = 0; r < (int)t->nrows; r++) {
+		const struct cell *n = table_cell(t, r, P_NODE);
+
+		if (table_cell(t, r, P_PS)->u == ps &&
+		    (n->set ? n->i == node : node == RAMPOOL_NODE_ANY))
+			return r;
+	}
+	/* shmem (4K) and reservations not yet on a node: no kernel figures */
+	if ((r = table_row(t)) < 0)
+		return r;
+	if (node != RAMPOOL_NODE_ANY)
+		table_int(t, r, P_NODE, node);
+	table_u64(t, r, P_PS, ps);
+	return r;
+}
+
+/* RESERVED, HELD, OWED and AVAIL of the pool table from the ledger. */
+static int status_fill(struct table *t, const struct rampool_usage *u)
+{
+	for (int r = 0; r < (int)t->nrows; r++) {
+		/* the ledger exists: what it does not list is zero */
+		table_u64(t, r, P_RESERVED, 0);
+		table_u64(t, r, P_HELD, 0);
+		table_u64(t, r, P_OWED, 0);
+	}
+	for (unsigned int i = 0; i < rampool_usage_count(u); i++) {
+		struct rampool_pool_usage pu = { .sz = sizeof(pu) };
+		int r, ret = rampool_usage_at(u, i, &pu);
+
+		if (ret)
+			return ret;
+		if ((r = pool_row(t, pu.node, pu.page_size)) < 0)
+			return r;
+		table_u64(t, r, P_RESERVED, pu.reserved);
+		table_u64(t, r, P_HELD, pu.held);
+		table_u64(t, r, P_OWED, pu.owed);
+		table_u64(t, r, P_AVAIL, pu.avail);
+	}
+	return 0;
+}
+
+/* The ledger's share as a JSON array. */
+static json_object *usage_json(const struct rampool_usage *u)
+{
+	struct table t = TABLE_INIT(usage_cols);
+	json_object *a = NULL;
+	int ret = 0;
+
+	for (unsigned int i = 0; !ret && i < rampool_usage_count(u); i++) {
+		struct rampool_pool_usage pu = { .sz = sizeof(pu) };
+		int r;
+
+		ret = rampool_usage_at(u, i, &pu);
+		if (ret || (r = table_row(&t)) < 0) {
+			ret = -1;
+			break;
+		}
+		if (pu.node != RAMPOOL_NODE_ANY)
+			table_int(&t, r, U_NODE, pu.node);
+		table_u64(&t, r, U_PS, pu.page_size);
+		table_u64(&t, r, U_RESERVED, pu.reserved);
+		table_u64(&t, r, U_HELD, pu.held);
+		table_u64(&t, r, U_OWED, pu.owed);
+		table_u64(&t, r, U_UNPINNED, pu.unpinned);
+		table_u64(&t, r, U_AVAIL, pu.avail);
+	}
+	if (!ret)
+		a = table_json(&t);
+	table_free(&t);
+	return a;
+}
+
 static void status_help(void)
 {
 	printf("Usage: %s [global options] status [options]\n"
@@ -150,7 +264,8 @@ static int status_mounts(struct rampool_capacity *cap, struct table *t)
  * The JSON document keeps the kernel's own units (pages) and nests the
  * pools in their nodes, so only the mounts are a plain column table.
  */
-static int status_json(struct rampool_capacity *cap)
+static int status_json(struct rampool_capacity *cap,
+		       const struct rampool_usage *u)
 {
 	struct rampool_host_info hi = { .sz = sizeof(hi) };
 	unsigned int ns = rampool_capacity_page_size_count(cap);
@@ -177,6 +292,15 @@ static int status_json(struct rampool_capacity *cap)
 	json_object_object_add(global, "pools", gpools);
 	json_object_object_add(root, "global", global);
 	json_object_object_add(root, "mounts", mounts);
+	if (u) {
+		json_object *ua = usage_json(u);
+
+		if (!ua) {
+			json_object_put(root);
+			return -ENOMEM;
+		}
+		json_object_object_add(root, "usage", ua);
+	}
 
 	rampool_capacity_host(cap, &hi);
 	json_object_object_add(global, "mem_total", j_u64(hi.mem_total));
@@ -349,6 +473,7 @@ static void status_print(struct rampool_capacity *cap,
 }
 
 static int status_tables(struct rampool_capacity *cap,
+			 const struct rampool_usage *u,
 			 const struct status_opts *o)
 {
 	struct table t[4] = {
@@ -360,6 +485,8 @@ static int status_tables(struct rampool_capacity *cap,
 	for (unsigned int i = 0; i < rampool_capacity_node_count(cap) && !ret;
 	     i++)
 		ret = status_node(cap, i, &t[0], &t[1]);
+	if (!ret && u)
+		ret = status_fill(&t[1], u);
 	if (!ret)
 		ret = status_host(cap, &t[2]);
 	if (!ret)
@@ -385,11 +512,12 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		{ 0 }
 	};
 	struct status_opts o = { .bar = -1 };
+	struct rampool_usage *u = NULL;
 	struct rampool_capacity *cap;
 	struct rampool_pool *pool;
 	int opt, ret, status;
 
-	optind = 1;
+	optind = 0;	/* 0: GNU getopt starts afresh (main parsed with "+") */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+:bJnrh", lo, NULL)) != -1) {
 		switch (opt) {
@@ -416,7 +544,15 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		return sys_error(c, "cannot read the kernel's memory state",
 				 ret, EXIT_SYSTEM);
 	}
-	ret = o.out.json ? status_json(cap) : status_tables(cap, &o);
+	status = status_usage(c, pool, &u);
+	if (status) {
+		rampool_capacity_free(cap);
+		rampool_pool_free(pool);
+		return status;
+	}
+	ret = o.out.json ? status_json(cap, u) : status_tables(cap, u, &o);
+	if (u)
+		rampool_usage_free(u);
 	rampool_capacity_free(cap);
 	rampool_pool_free(pool);
 	if (ret)

@@ -17,6 +17,11 @@ static struct cell *cell_at(const struct table *t, int r, unsigned int c)
 	return &t->cells[(size_t)r * t->ncols + c];
 }
 
+const struct cell *table_cell(const struct table *t, int r, unsigned int c)
+{
+	return cell_at(t, r, c);
+}
+
 int table_row(struct table *t)
 {
 	if (t->nrows == t->cap) {
@@ -101,7 +106,7 @@ static const char *cell_text(const struct table *t, int r, unsigned int c,
 	case COL_TIME:
 		when = (time_t)x->i;
 		if (!localtime_r(&when, &tm) ||
-		    !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))
+		    !strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm))
 			snprintf(buf, len, "%" PRId64, x->i);
 		return buf;
 	case COL_BOOL:

@@ -64,6 +64,9 @@ void table_int(struct table *t, int r, unsigned int c, int64_t v);
 int table_nested(struct table *t, int r, unsigned int c, const char *text,
 		 json_object *j);
 
+/* The cell at row r, column c (for finding a row again). */
+const struct cell *table_cell(const struct table *t, int r, unsigned int c);
+
 /* Prints the rows as aligned columns (or raw); o->json is ignored. */
 void table_print(const struct table *t, const struct out_opts *o);
 /* Prints row r as "HEADING:  value" lines (show). */

@@ -10,6 +10,13 @@
 static const struct cmd commands[] = {
 	{ "status", cmd_status,
 	  "kernel memory per node and page size, and the pool's share" },
+	{ "reserve", cmd_reserve, "reserve capacity under a name, all or nothing" },
+	{ "release", cmd_release, "release a reservation and every page of it" },
+	{ "grow", cmd_grow, "grow a reservation (headroom first, else a check)" },
+	{ "path", cmd_path, "print a reservation's backing file, for a VMM" },
+	{ "list", cmd_list, "list the reservations of the ledger" },
+	{ "show", cmd_show, "show one reservation, per node" },
+	{ "audit", cmd_audit, "compare the ledger with files, mounts and kernel" },
 };
 
 static void help(void)
