@@ -95,15 +95,18 @@ $(ARLIB): $(LIB_OBJ)
 	@[ "$(V)" = 1 ] || echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(POOLCTL): tools/poolctl.c include/rampool.h $(SOLIB)
+TOOL_SRC  := $(wildcard tools/*.c)
+TOOL_DEPS := $(TOOL_SRC) $(wildcard tools/*.h) include/rampool.h $(SOLIB)
+
+$(POOLCTL): $(TOOL_DEPS)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
-	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) $< -o $@ \
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) $(TOOL_SRC) -o $@ \
 		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN' \
 		$(call pc_libs,json-c) $(LDFLAGS)
 
 # installed copy: no rpath
-$(BUILD)/poolctl.install: tools/poolctl.c include/rampool.h $(SOLIB)
-	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) $< -o $@ \
+$(BUILD)/poolctl.install: $(TOOL_DEPS)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) $(TOOL_SRC) -o $@ \
 		-L$(BUILD) -lrampool $(call pc_libs,json-c) $(LDFLAGS)
 
 PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
