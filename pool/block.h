@@ -93,6 +93,8 @@ struct rampool_block {
 	uint64_t npages;
 	atomic_bool cancel;
 	atomic_bool *cancelp;		/* &cancel, or a pool-wide flag */
+	struct ledger *ledger;		/* open while the block has a row */
+	int64_t ledger_id;		/* its row in the ledger */
 };
 
 /* The base page: 4 KiB on x86, 4/16/64 KiB on arm64. */
@@ -102,6 +104,7 @@ static inline uint64_t block_base_page(void)
 }
 
 struct topo;
+struct ledger;
 
 /* Logs "block: ..." at ERR; returns -EINVAL. */
 __attribute__((format(printf, 2, 3)))
