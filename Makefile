@@ -151,6 +151,16 @@ $(BUILD)/tests/func/inject_%: tests/func/inject_%.c $(T_OBJ) $(ARLIB) \
 		-o $@ $(ARLIB) $(addprefix -Wl$(comma)--wrap=,$(WRAP_FNS)) \
 		$(LIBDEPS) $(LDFLAGS)
 
+# Tests of internal interfaces (pool/block.h): the static library, whose
+# internal symbols are not hidden from a program linked with it.
+$(BUILD)/tests/func/internal_%: tests/func/internal_%.c $(T_OBJ) $(ARLIB) \
+				tests/func/t_util.h tests/t_compat.h \
+				$(wildcard pool/*.h backend/*.h)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) -I. $< $(T_OBJ) \
+		-o $@ $(ARLIB) $(LIBDEPS) $(LDFLAGS)
+
 TEST_ENV := BUILD=$(abspath $(BUILD)) SRC=$(CURDIR) VALGRIND=$(VALGRIND) \
 	    SANITIZE=$(SANITIZE)
 

@@ -53,7 +53,8 @@ struct block_attach_spec {
  *
  * 0, or: -EINVAL bad spec (fd < 0, sizes not page multiples, max_size <
  * size, page size not the base page without hugetlb, a bad node, threads >
- * 256) or a file shorter than max_size / not a regular file; -EBADF from
+ * 256) or a file shorter than max_size / not a regular file / whose pages
+ * are not page_size; -EBADF from
  * the dup; -EOPNOTSUPP a pool on a recorded sysroot with nodes; mmap's and
  * mbind's errnos (-ENOMEM: hugetlb pages cannot be reserved); -ENOMEM.
  * *out untouched on failure. Logged.
