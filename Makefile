@@ -118,18 +118,20 @@ $(BUILD)/rampool.pc: rampool.pc.in Makefile
 
 # ---- tests ------------------------------------------------------------------
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(ARLIB) $(wildcard tests/unit/*.h)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(ARLIB) $(wildcard tests/unit/*.h) \
+		       tests/t_compat.h
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) -I. \
 		$(call pc_cflags,cmocka json-c) $< -o $@ $(ARLIB) \
 		$(call pc_libs,cmocka) $(LIBDEPS) $(LDFLAGS)
 
-$(T_OBJ): tests/func/t_util.c tests/func/t_util.h | deps
+$(T_OBJ): tests/func/t_util.c tests/func/t_util.h tests/t_compat.h | deps
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/func/%: tests/func/%.c $(T_OBJ) $(SOLIB) tests/func/t_util.h
+$(BUILD)/tests/func/%: tests/func/%.c $(T_OBJ) $(SOLIB) tests/func/t_util.h \
+		       tests/t_compat.h
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) \
@@ -142,7 +144,7 @@ $(BUILD)/tests/func/%: tests/func/%.c $(T_OBJ) $(SOLIB) tests/func/t_util.h
 WRAP_FNS := malloc calloc realloc strdup mmap memfd_create fallocate madvise \
 	    pthread_create
 $(BUILD)/tests/func/inject_%: tests/func/inject_%.c $(T_OBJ) $(ARLIB) \
-			      tests/func/t_util.h
+			      tests/func/t_util.h tests/t_compat.h
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) $< $(T_OBJ) \
@@ -185,15 +187,24 @@ $(BUILD)/bench/prealloc: bench/prealloc.c include/rampool.h $(SOLIB)
 		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' \
 		$(call pc_libs,json-c) -lpthread $(LDFLAGS)
 
-bench: all $(BUILD)/bench/prealloc
+$(BUILD)/bench/reserve: bench/reserve.c include/rampool.h $(SOLIB)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $< -o $@ \
+		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS)
+
+# RESERVE_ARGS is passed to bench/reserve, e.g. RESERVE_ARGS='-i 50 -n 1000'.
+RESERVE_ARGS ?=
+bench: all $(BUILD)/bench/prealloc $(BUILD)/bench/reserve
 	$(Q)scripts/hplock $(BUILD)/bench/prealloc $(BENCH_ARGS)
+	$(Q)scripts/hplock $(BUILD)/bench/reserve $(RESERVE_ARGS)
 
 FUZZ_CC ?= clang
 fuzz: EXTRA_DEPS += clang
 fuzz: deps
 	@mkdir -p $(BUILD)/fuzz
 	$(Q)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
-		-Iinclude tests/fuzz/fuzz_parse.c backend/parse.c \
+		-Iinclude tests/fuzz/fuzz_parse.c backend/parse.c backend/bitmap.c \
 		-o $(BUILD)/fuzz/fuzz_parse
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(Q)$(BUILD)/fuzz/fuzz_parse -max_total_time=$${FUZZ_SECONDS:-60} \
