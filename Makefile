@@ -168,8 +168,8 @@ check: EXTRA_DEPS += $(if $(filter 1,$(VALGRIND)),valgrind)
 check: deps all $(UNIT_BIN) $(FUNC_BIN)
 	$(Q)$(TEST_ENV) tests/run $(UNIT_BIN) $(FUNC_BIN) \
 		tests/golden/check-golden tests/cli/check-cli tests/cli/check-res \
-		tests/build/check-install \
-		tests/build/check-readme
+		tests/build/check-install tests/build/check-readme \
+		tests/build/check-man
 
 check-unit: all $(UNIT_BIN)
 	$(Q)$(TEST_ENV) tests/run $(UNIT_BIN)
