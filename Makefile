@@ -151,14 +151,25 @@ $(BUILD)/tests/func/inject_%: tests/func/inject_%.c $(T_OBJ) $(ARLIB) \
 		-o $@ $(ARLIB) $(addprefix -Wl$(comma)--wrap=,$(WRAP_FNS)) \
 		$(LIBDEPS) $(LDFLAGS)
 
+# Tests of internal interfaces (pool/block.h): the static library, whose
+# internal symbols are not hidden from a program linked with it.
+$(BUILD)/tests/func/internal_%: tests/func/internal_%.c $(T_OBJ) $(ARLIB) \
+				tests/func/t_util.h tests/t_compat.h \
+				$(wildcard pool/*.h backend/*.h)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) -I. $< $(T_OBJ) \
+		-o $@ $(ARLIB) $(LIBDEPS) $(LDFLAGS)
+
 TEST_ENV := BUILD=$(abspath $(BUILD)) SRC=$(CURDIR) VALGRIND=$(VALGRIND) \
 	    SANITIZE=$(SANITIZE)
 
 check: EXTRA_DEPS += $(if $(filter 1,$(VALGRIND)),valgrind)
 check: deps all $(UNIT_BIN) $(FUNC_BIN)
 	$(Q)$(TEST_ENV) tests/run $(UNIT_BIN) $(FUNC_BIN) \
-		tests/golden/check-golden tests/cli/check-cli tests/build/check-install \
-		tests/build/check-readme tests/build/check-man
+		tests/golden/check-golden tests/cli/check-cli tests/cli/check-res \
+		tests/build/check-install tests/build/check-readme \
+		tests/build/check-man
 
 check-unit: all $(UNIT_BIN)
 	$(Q)$(TEST_ENV) tests/run $(UNIT_BIN)

@@ -69,6 +69,13 @@ struct ledger {
  */
 int ledger_open(struct rampool_pool *pool, int mode, struct ledger **out);
 void ledger_close(struct ledger *l);
+/*
+ * The same in a struct the caller owns, without allocating (a block keeps
+ * one to remove its row when it is freed, where nothing may fail);
+ * ledger_disconnect closes the connection and keeps the struct.
+ */
+int ledger_connect(struct rampool_pool *pool, int mode, struct ledger *l);
+void ledger_disconnect(struct ledger *l);
 bool ledger_writable(const struct ledger *l);
 
 /* BEGIN IMMEDIATE (waits for other writers), COMMIT, ROLLBACK. */
