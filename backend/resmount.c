@@ -75,7 +75,9 @@ int resmount_tmpfs(const char *dir, const struct resmount_ops *ops,
 	}
 	if (!ops->statfs(dir, &sf) && sf.f_type == TMPFS_MAGIC)
 		return 0;
-	if (ops->mount("rampool", dir, "tmpfs", MOUNT_FLAGS, "mode=0755")) {
+	/* no cap of its own (tmpfs would take half of RAM): the ledger grants */
+	if (ops->mount("rampool", dir, "tmpfs", MOUNT_FLAGS,
+		       "mode=0755,size=100%")) {
 		err = errno;
 		rp_err(log, "mount tmpfs on %s: %s", dir, strerror(err));
 		return -err;

@@ -144,11 +144,35 @@ int rampool_reservation_open(struct rampool_pool *pool, const char *name,
 
 /* ---- grow --------------------------------------------------------------- */
 
+/* A new mount of bytes for r at dir, with its empty file. */
+static int remount(struct rampool_pool *pool, const struct ledger_row *r,
+		   const char *dir, uint64_t bytes)
+{
+	int ret, dfd;
+
+	ret = resmount_hugetlbfs(dir, r->page_size, bytes, r->uid, 0,
+				 res_mops(pool), &pool->log);
+	if (ret)
+		return ret;
+	dfd = open(dir, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	ret = dfd < 0 ? -errno :
+		resmount_create_file(dfd, RES_FILE, r->uid, (gid_t)-1, bytes,
+				     res_mops(pool), &pool->log);
+	if (dfd >= 0)
+		close(dfd);
+	if (ret < 0) {
+		resmount_remove(dir, res_mops(pool), &pool->log);
+		return ret;
+	}
+	close(ret);
+	return 0;
+}
+
 static int grow_beyond(struct rampool_pool *pool, struct ledger *l,
 		       struct ledger_row *r, uint64_t more)
 {
 	struct res_need need = { .node = r->nodes[0].node, .bytes = more };
-	uint64_t used, total, ps;
+	uint64_t used;
 	struct topo *t;
 	char dir[4096];
 	int ret;
@@ -171,10 +195,9 @@ static int grow_beyond(struct rampool_pool *pool, struct ledger *l,
 	 * one holding pages cannot grow past its headroom.
 	 */
 	ret = res_mount_dir(pool, r->name, dir, sizeof(dir));
-	if (!ret)
-		ret = resmount_usage(dir, res_mops(pool), &used, &total, &ps);
 	if (ret)
 		return ret;
+	used = res_populated_now(pool, r) / r->page_size;
 	if (used) {
 		rp_err(&pool->log, "grow: %s holds %llu pages and its mount "
 		       "cannot be enlarged; reserve with --extra for growth",
@@ -182,23 +205,17 @@ static int grow_beyond(struct rampool_pool *pool, struct ledger *l,
 		return -EBUSY;
 	}
 	ret = resmount_remove(dir, res_mops(pool), &pool->log);
-	if (!ret)
-		ret = resmount_hugetlbfs(dir, r->page_size,
-					 r->size + r->extra + more, r->uid, 0,
-					 res_mops(pool), &pool->log);
-	if (!ret) {
-		int dfd = open(dir, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (ret)
+		return ret;
+	ret = remount(pool, r, dir, r->size + r->extra + more);
+	if (ret) {
+		/* someone took the pages in between: the old size back */
+		int r2 = remount(pool, r, dir, r->size + r->extra);
 
-		ret = dfd < 0 ? -errno :
-			resmount_create_file(dfd, RES_FILE, r->uid, (gid_t)-1,
-					     r->size + r->extra + more,
-					     res_mops(pool), &pool->log);
-		if (dfd >= 0)
-			close(dfd);
-		if (ret >= 0) {
-			close(ret);
-			ret = 0;
-		}
+		if (r2)
+			rp_err(&pool->log, "grow: %s lost its mount (%s); "
+			       "audit --repair removes the row", r->name,
+			       strerror(-r2));
 	}
 	if (ret == -ENOMEM)
 		ret = -ENOSPC;
