@@ -32,6 +32,7 @@ static inline void t_tmpdir(char *buf, size_t len)
 		perror("mkdtemp");
 		exit(1);
 	}
+	chmod(buf, 0755);	/* the children that drop root walk through */
 }
 
 static inline int t_rm_one(const char *path, const struct stat *st, int flag,
