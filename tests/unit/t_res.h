@@ -3,6 +3,7 @@
 #ifndef T_RES_H
 #define T_RES_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -176,6 +177,20 @@ static inline int t_mount(const char *src, const char *target,
 	return 0;
 }
 
+/* Removes the files directly in dir. */
+static inline void t_rm_empty(const char *dir)
+{
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+
+	if (!dp)
+		return;
+	while ((d = readdir(dp)))
+		if (d->d_type == DT_REG)
+			unlinkat(dirfd(dp), d->d_name, 0);
+	closedir(dp);
+}
+
 static inline int t_umount2(const char *target, int flags)
 {
 	int i;
@@ -189,6 +204,7 @@ static inline int t_umount2(const char *target, int flags)
 		return -1;
 	}
 	t_rm.mnt[i] = t_rm.mnt[--t_rm.nr_mnt];
+	t_rm_empty(target);	/* what was in the mount goes with it */
 	return 0;
 }
 
@@ -299,5 +315,82 @@ static inline int t_wait(pid_t pid)
 		return -1;
 	return WEXITSTATUS(st);
 }
+
+/* ---- hugepages (the mounts are fake: the check alone reads them) ------- */
+
+#define T_HP2M "/sys/kernel/mm/hugepages/hugepages-2048kB/"
+
+static inline long t_sysfs_long(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static inline int t_sysfs_write(const char *path, long v)
+{
+	FILE *f = fopen(path, "we");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%ld\n", v) < 0;
+	return fclose(f) || ret ? -1 : 0;
+}
+
+/* Free unreserved 2M pages, host-wide. */
+static inline long t_hp_avail(void)
+{
+	return t_sysfs_long(T_HP2M "free_hugepages") -
+	       t_sysfs_long(T_HP2M "resv_hugepages");
+}
+
+static long t_hp_saved = -1;	/* nr_hugepages to put back */
+
+/*
+ * Makes n 2M pages free and unreserved, raising nr_hugepages when run as
+ * root under scripts/hplock (tests/run takes it); false when it cannot
+ * (the caller skips). t_hp_restore puts the pool back.
+ */
+static inline bool t_hp_need(long n)
+{
+	const char *held = getenv("RAMPOOL_HPLOCK_HELD");
+	long avail = t_hp_avail(), nr;
+
+	if (avail >= n)
+		return true;
+	if (geteuid() || !held || strcmp(held, "1"))
+		return false;
+	nr = t_sysfs_long(T_HP2M "nr_hugepages");
+	if (nr < 0 || t_sysfs_write(T_HP2M "nr_hugepages", nr + n - avail))
+		return false;
+	if (t_hp_saved < 0)
+		t_hp_saved = nr;
+	return t_hp_avail() >= n;
+}
+
+static inline void t_hp_restore(void)
+{
+	if (t_hp_saved >= 0 &&
+	    t_sysfs_write(T_HP2M "nr_hugepages", t_hp_saved))
+		fprintf(stderr, "could not restore nr_hugepages to %ld\n",
+			t_hp_saved);
+	t_hp_saved = -1;
+}
+
+#define T_NEED_HP(n)							\
+	do {								\
+		if (!t_hp_need(n)) {					\
+			fprintf(stderr, "skip: needs %ld free 2M pages "	\
+				"(root under scripts/hplock)\n", (long)(n)); \
+			skip();						\
+		}							\
+	} while (0)
 
 #endif
