@@ -100,7 +100,7 @@ enum t_rmc { T_MOUNT, T_UMOUNT, T_MKDIR, T_UNLINK, T_STATFS, T_OPEN,
 	     T_FCHOWN, T_FTRUNC, T_CLOSE, T_RMC_NR };
 
 struct t_mnt {
-	char target[4096];
+	char target[4096 + 256];
 	char fstype[32];
 	char data[256];
 	unsigned long flags;
