@@ -95,15 +95,18 @@ $(ARLIB): $(LIB_OBJ)
 	@[ "$(V)" = 1 ] || echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(POOLCTL): tools/poolctl.c include/rampool.h $(SOLIB)
+TOOL_SRC  := $(wildcard tools/*.c)
+TOOL_DEPS := $(TOOL_SRC) $(wildcard tools/*.h) include/rampool.h $(SOLIB)
+
+$(POOLCTL): $(TOOL_DEPS)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
-	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) $< -o $@ \
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) $(TOOL_SRC) -o $@ \
 		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN' \
 		$(call pc_libs,json-c) $(LDFLAGS)
 
 # installed copy: no rpath
-$(BUILD)/poolctl.install: tools/poolctl.c include/rampool.h $(SOLIB)
-	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) $< -o $@ \
+$(BUILD)/poolctl.install: $(TOOL_DEPS)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) $(TOOL_SRC) -o $@ \
 		-L$(BUILD) -lrampool $(call pc_libs,json-c) $(LDFLAGS)
 
 PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
@@ -115,18 +118,20 @@ $(BUILD)/rampool.pc: rampool.pc.in Makefile
 
 # ---- tests ------------------------------------------------------------------
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(ARLIB) $(wildcard tests/unit/*.h)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(ARLIB) $(wildcard tests/unit/*.h) \
+		       tests/t_compat.h
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) -I. \
 		$(call pc_cflags,cmocka json-c) $< -o $@ $(ARLIB) \
 		$(call pc_libs,cmocka) $(LIBDEPS) $(LDFLAGS)
 
-$(T_OBJ): tests/func/t_util.c tests/func/t_util.h | deps
+$(T_OBJ): tests/func/t_util.c tests/func/t_util.h tests/t_compat.h | deps
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/func/%: tests/func/%.c $(T_OBJ) $(SOLIB) tests/func/t_util.h
+$(BUILD)/tests/func/%: tests/func/%.c $(T_OBJ) $(SOLIB) tests/func/t_util.h \
+		       tests/t_compat.h
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) \
@@ -139,12 +144,22 @@ $(BUILD)/tests/func/%: tests/func/%.c $(T_OBJ) $(SOLIB) tests/func/t_util.h
 WRAP_FNS := malloc calloc realloc strdup mmap memfd_create fallocate madvise \
 	    pthread_create
 $(BUILD)/tests/func/inject_%: tests/func/inject_%.c $(T_OBJ) $(ARLIB) \
-			      tests/func/t_util.h
+			      tests/func/t_util.h tests/t_compat.h
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) $< $(T_OBJ) \
 		-o $@ $(ARLIB) $(addprefix -Wl$(comma)--wrap=,$(WRAP_FNS)) \
 		$(LIBDEPS) $(LDFLAGS)
+
+# Tests of internal interfaces (pool/block.h): the static library, whose
+# internal symbols are not hidden from a program linked with it.
+$(BUILD)/tests/func/internal_%: tests/func/internal_%.c $(T_OBJ) $(ARLIB) \
+				tests/func/t_util.h tests/t_compat.h \
+				$(wildcard pool/*.h backend/*.h)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) -I. $< $(T_OBJ) \
+		-o $@ $(ARLIB) $(LIBDEPS) $(LDFLAGS)
 
 TEST_ENV := BUILD=$(abspath $(BUILD)) SRC=$(CURDIR) VALGRIND=$(VALGRIND) \
 	    SANITIZE=$(SANITIZE)
@@ -152,8 +167,9 @@ TEST_ENV := BUILD=$(abspath $(BUILD)) SRC=$(CURDIR) VALGRIND=$(VALGRIND) \
 check: EXTRA_DEPS += $(if $(filter 1,$(VALGRIND)),valgrind)
 check: deps all $(UNIT_BIN) $(FUNC_BIN)
 	$(Q)$(TEST_ENV) tests/run $(UNIT_BIN) $(FUNC_BIN) \
-		tests/golden/check-golden tests/cli/check-cli tests/build/check-install \
-		tests/build/check-readme
+		tests/golden/check-golden tests/cli/check-cli tests/cli/check-res \
+		tests/build/check-install tests/build/check-readme \
+		tests/build/check-man
 
 check-unit: all $(UNIT_BIN)
 	$(Q)$(TEST_ENV) tests/run $(UNIT_BIN)
@@ -181,15 +197,24 @@ $(BUILD)/bench/prealloc: bench/prealloc.c include/rampool.h $(SOLIB)
 		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' \
 		$(call pc_libs,json-c) -lpthread $(LDFLAGS)
 
-bench: all $(BUILD)/bench/prealloc
+$(BUILD)/bench/reserve: bench/reserve.c include/rampool.h $(SOLIB)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $< -o $@ \
+		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS)
+
+# RESERVE_ARGS is passed to bench/reserve, e.g. RESERVE_ARGS='-i 50 -n 1000'.
+RESERVE_ARGS ?=
+bench: all $(BUILD)/bench/prealloc $(BUILD)/bench/reserve
 	$(Q)scripts/hplock $(BUILD)/bench/prealloc $(BENCH_ARGS)
+	$(Q)scripts/hplock $(BUILD)/bench/reserve $(RESERVE_ARGS)
 
 FUZZ_CC ?= clang
 fuzz: EXTRA_DEPS += clang
 fuzz: deps
 	@mkdir -p $(BUILD)/fuzz
 	$(Q)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
-		-Iinclude tests/fuzz/fuzz_parse.c backend/parse.c \
+		-Iinclude tests/fuzz/fuzz_parse.c backend/parse.c backend/bitmap.c \
 		-o $(BUILD)/fuzz/fuzz_parse
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(Q)$(BUILD)/fuzz/fuzz_parse -max_total_time=$${FUZZ_SECONDS:-60} \

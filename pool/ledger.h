@@ -49,6 +49,12 @@ struct ledger {
 	struct sqlite3 *db;
 	struct rampool_pool *pool;
 	bool writable;
+	/*
+	 * Writers queue on a flock of ledger.lock before BEGIN IMMEDIATE:
+	 * the kernel hands the lock over at once, where SQLite's busy
+	 * handler would poll with sleeps of up to 100 ms.
+	 */
+	int lockfd;
 };
 
 /* Open modes */
@@ -64,6 +70,13 @@ struct ledger {
  */
 int ledger_open(struct rampool_pool *pool, int mode, struct ledger **out);
 void ledger_close(struct ledger *l);
+/*
+ * The same in a struct the caller owns, without allocating (a block keeps
+ * one to remove its row when it is freed, where nothing may fail);
+ * ledger_disconnect closes the connection and keeps the struct.
+ */
+int ledger_connect(struct rampool_pool *pool, int mode, struct ledger *l);
+void ledger_disconnect(struct ledger *l);
 bool ledger_writable(const struct ledger *l);
 
 /* BEGIN IMMEDIATE (waits for other writers), COMMIT, ROLLBACK. */

@@ -107,9 +107,11 @@ struct block_ledger_spec {
 	int node;		/* RAMPOOL_NODE_ANY: not one node */
 };
 int block_ledger_pending(struct rampool_pool *pool,
-			 const struct block_ledger_spec *s, int64_t *id);
-int block_ledger_ready(struct rampool_pool *pool, int64_t id, int node,
+			 const struct block_ledger_spec *s,
+			 struct ledger **l, int64_t *id);
+int block_ledger_ready(struct ledger *l, int64_t id, int node,
 		       uint64_t populated);
-void block_ledger_drop(struct rampool_pool *pool, int64_t id);
+/* Removes the row and closes the ledger; NULL accepted. */
+void block_ledger_drop(struct ledger *l, int64_t id);
 
 #endif

@@ -340,6 +340,17 @@ static int usage_fill(struct rampool_pool *pool, struct rampool_usage *u)
 						&s->avail) : -ENOMEM;
 		}
 	}
+	/* rows on no node: what a reservation on no node could get */
+	for (unsigned int i = 0; !ret && i < u->n; i++) {
+		struct rampool_pool_usage *s = &u->u[i];
+
+		if (s->node == RAMPOOL_NODE_ANY)
+			ret = res_grantable(l, t, s->page_size,
+					    s->page_size == base ?
+						    RAMPOOL_RES_SHMEM :
+						    RAMPOOL_RES_HUGETLB,
+					    RAMPOOL_NODE_ANY, &s->avail);
+	}
 	ledger_close(l);
 	topo_free(t);
 	return ret;
