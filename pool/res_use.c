@@ -144,6 +144,30 @@ int rampool_reservation_open(struct rampool_pool *pool, const char *name,
 
 /* ---- grow --------------------------------------------------------------- */
 
+/* A reservation's mount and empty file of bytes, or none of them. */
+static int remount(struct rampool_pool *pool, const struct ledger_row *r,
+		   const char *dir, uint64_t bytes)
+{
+	int ret, dfd;
+
+	ret = resmount_hugetlbfs(dir, r->page_size, bytes, r->uid, 0,
+				 res_mops(pool), &pool->log);
+	if (ret)
+		return ret;
+	dfd = open(dir, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	ret = dfd < 0 ? -errno :
+		resmount_create_file(dfd, RES_FILE, r->uid, (gid_t)-1, bytes,
+				     res_mops(pool), &pool->log);
+	if (dfd >= 0)
+		close(dfd);
+	if (ret < 0) {
+		resmount_remove(dir, res_mops(pool), &pool->log);
+		return ret;
+	}
+	close(ret);
+	return 0;
+}
+
 static int grow_beyond(struct rampool_pool *pool, struct ledger *l,
 		       struct ledger_row *r, uint64_t more)
 {
@@ -182,26 +206,18 @@ static int grow_beyond(struct rampool_pool *pool, struct ledger *l,
 		return -EBUSY;
 	}
 	ret = resmount_remove(dir, res_mops(pool), &pool->log);
-	if (!ret)
-		ret = resmount_hugetlbfs(dir, r->page_size,
-					 r->size + r->extra + more, r->uid, 0,
-					 res_mops(pool), &pool->log);
-	if (!ret) {
-		int dfd = open(dir, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-		ret = dfd < 0 ? -errno :
-			resmount_create_file(dfd, RES_FILE, r->uid, (gid_t)-1,
-					     r->size + r->extra + more,
-					     res_mops(pool), &pool->log);
-		if (dfd >= 0)
-			close(dfd);
-		if (ret >= 0) {
-			close(ret);
-			ret = 0;
-		}
-	}
-	if (ret == -ENOMEM)
+	if (ret)
+		return ret;	/* -EBUSY: in use, nothing changed */
+	ret = remount(pool, r, dir, r->size + r->extra + more);
+	/* the old reserve back (it was empty): nothing changed */
+	if (ret && remount(pool, r, dir, r->size + r->extra))
+		rp_err(&pool->log, "grow: %s lost its mount; audit --repair "
+		       "removes its row", r->name);
+	if (ret == -ENOMEM) {
+		res_shortfall_add(pool, RAMPOOL_NODE_ANY, r->page_size,
+				  r->size + r->extra + more, 0);
 		ret = -ENOSPC;
+	}
 	return ret;
 }
 
@@ -227,6 +243,11 @@ int rampool_reservation_grow(struct rampool_pool *pool, const char *name,
 		ret = ledger_get(l, name, r);
 	if (!ret && (r->kind != LEDGER_RESERVATION || !res_may(r)))
 		ret = r->kind != LEDGER_RESERVATION ? -ENOENT : -EPERM;
+	if (!ret && r->state != RAMPOOL_RES_STATE_READY) {
+		rp_err(&pool->log, "grow: %s is still being made by pid %d",
+		       name, r->pid);
+		ret = -EBUSY;
+	}
 	if (!ret && (!by || by % r->page_size || by > UINT64_MAX / 4)) {
 		rp_err(&pool->log, "grow: %llu is not a non-zero multiple of "
 		       "%llu", (unsigned long long)by,
