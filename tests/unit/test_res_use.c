@@ -2,6 +2,7 @@
 /* test_res_use.c: a reservation grown, its path read and the pool audited, each failing on purpose: nothing changed. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -368,6 +369,97 @@ static void test_audit_dead(void **st)
 	assert_int_equal(t_rm.nr_mnt, 0);
 }
 
+/* ---- a VMM's blocks in the ledger ------------------------------------- */
+
+static int block_rows(void)
+{
+	struct rampool_reservation_info info = { .sz = sizeof(info) };
+	struct rampool_res_list *list;
+	int n = 0;
+
+	assert_int_equal(rampool_reservation_list(pool, NULL, &list), 0);
+	for (unsigned int i = 0; i < rampool_res_list_count(list); i++) {
+		assert_int_equal(rampool_res_list_get(list, i, &info), 0);
+		n += !!(info.flags & RAMPOOL_RES_F_BLOCK);
+	}
+	rampool_res_list_free(list);
+	return n;
+}
+
+static void test_block_ledger(void **st)
+{
+	struct block_ledger_spec s = {
+		.page_size = 4096, .max_size = 4 * M, .node = RAMPOOL_NODE_ANY,
+	};
+	struct rampool_reservation_info info = { .sz = sizeof(info) };
+	struct rampool_res_list *list;
+	struct rampool_pool *other;
+	struct ledger *l = (void *)0x1;
+	struct ledger_row r;
+	int64_t id = -1;
+	char name[64];
+	pid_t pid;
+
+	(void)st;
+	assert_int_equal(block_ledger_pending(pool, &s, &l, &id), 0);
+	assert_non_null(l);
+	assert_true(id > 0);
+	assert_int_equal(rampool_reservation_list(pool, NULL, &list), 0);
+	assert_int_equal(rampool_res_list_count(list), 1);
+	assert_int_equal(rampool_res_list_get(list, 0, &info), 0);
+	snprintf(name, sizeof(name), "block:%d:", (int)getpid());
+	assert_memory_equal(info.name, name, strlen(name));
+	assert_int_equal(info.flags, RAMPOOL_RES_F_BLOCK);
+	assert_int_equal(info.pid, getpid());
+	assert_int_equal(info.state, RAMPOOL_RES_STATE_PENDING);
+	assert_string_equal(info.path, "");
+	assert_int_equal(info.owed, 4 * M);
+	snprintf(name, sizeof(name), "%s", info.name);
+	rampool_res_list_free(list);
+
+	assert_int_equal(block_ledger_ready(l, id, RAMPOOL_NODE_ANY, 4 * M), 0);
+	r = get(name);
+	assert_int_equal(r.state, RAMPOOL_RES_STATE_READY);
+	assert_int_equal(r.pid, getpid());	/* it goes with this process */
+	assert_int_equal(r.nodes[0].populated, 4 * M);
+	block_ledger_drop(l, id);
+	assert_int_equal(block_rows(), 0);
+
+	/* does not fit: -ENOMEM, as mmap would say; no row */
+	s.max_size = 1ull << 50;
+	l = (void *)0x1;
+	assert_int_equal(block_ledger_pending(pool, &s, &l, &id), -ENOMEM);
+	assert_null(l);
+	assert_int_equal(id, 0);
+	assert_int_equal(block_rows(), 0);
+	s.max_size = 4 * M;
+	block_ledger_drop(NULL, 0);
+	assert_int_equal(block_ledger_ready(NULL, 0, 0, 0), 0);
+
+	/* a recorded tree: no row (nothing of the kernel to describe) */
+	other = t_pool(state, NULL);
+	free(other->sysroot);
+	other->sysroot = strdup(tmp);
+	assert_int_equal(block_ledger_pending(other, &s, &l, &id), 0);
+	assert_null(l);
+	assert_int_equal(id, 0);
+	rampool_pool_free(other);
+
+	/* a VMM that may not write the ledger: its block is foreign */
+	pid = fork();
+	if (pid == 0) {
+		int rc;
+
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(10);
+		rc = block_ledger_pending(pool, &s, &l, &id) || l || id;
+		_exit(rc);
+	}
+	assert_int_equal(t_wait(pid), 0);
+	assert_int_equal(block_rows(), 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -379,6 +471,7 @@ int main(void)
 		T(test_path),
 		T(test_audit),
 		T(test_audit_dead),
+		T(test_block_ledger),
 	};
 
 	if (geteuid()) {
