@@ -214,8 +214,13 @@ static int make_hugetlb(struct rampool_pool *pool, struct plan *p)
 	if (ret)
 		return ret;
 	dir[strlen(dir) - 1] = 0;	/* state/mnt */
-	if (ops->mkdirat(AT_FDCWD, dir, 0755) && errno != EEXIST)
+	if (!ops->mkdirat(AT_FDCWD, dir, 0755)) {
+		/* owners walk through it to their mounts, whatever the umask */
+		if (chmod(dir, 0755))
+			return -errno;
+	} else if (errno != EEXIST) {
 		return -errno;
+	}
 	ret = res_mount_dir(pool, p->name, dir, sizeof(dir));
 	if (!ret)
 		ret = resmount_hugetlbfs(dir, p->row.page_size, bytes,
@@ -257,14 +262,20 @@ static int make_shmem(struct rampool_pool *pool, struct plan *p)
 	if (ret)
 		return ret;
 	dfd = open(dir, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
+	if (dfd < 0) {
+		ret = -errno;
+		res_shm_idle(pool);
+		return ret;
+	}
 	ret = resmount_create_file(dfd, p->name, p->row.uid, (gid_t)-1,
 				   p->row.size + p->row.extra, ops,
 				   &pool->log);
 	close(dfd);
-	if (ret < 0)
+	if (ret < 0) {
+		/* the tmpfs this call mounted goes again (others' stays) */
+		res_shm_idle(pool);
 		return ret;
+	}
 	p->fd = ret;
 	return 0;
 }

@@ -144,7 +144,7 @@ int rampool_reservation_open(struct rampool_pool *pool, const char *name,
 
 /* ---- grow --------------------------------------------------------------- */
 
-/* A new mount of bytes for r at dir, with its empty file. */
+/* A reservation's mount and empty file of bytes, or none of them. */
 static int remount(struct rampool_pool *pool, const struct ledger_row *r,
 		   const char *dir, uint64_t bytes)
 {
@@ -206,19 +206,17 @@ static int grow_beyond(struct rampool_pool *pool, struct ledger *l,
 	}
 	ret = resmount_remove(dir, res_mops(pool), &pool->log);
 	if (ret)
-		return ret;
+		return ret;	/* -EBUSY: in use, nothing changed */
 	ret = remount(pool, r, dir, r->size + r->extra + more);
-	if (ret) {
-		/* someone took the pages in between: the old size back */
-		int r2 = remount(pool, r, dir, r->size + r->extra);
-
-		if (r2)
-			rp_err(&pool->log, "grow: %s lost its mount (%s); "
-			       "audit --repair removes the row", r->name,
-			       strerror(-r2));
-	}
-	if (ret == -ENOMEM)
+	/* the old reserve back (it was empty): nothing changed */
+	if (ret && remount(pool, r, dir, r->size + r->extra))
+		rp_err(&pool->log, "grow: %s lost its mount; audit --repair "
+		       "removes its row", r->name);
+	if (ret == -ENOMEM) {
+		res_shortfall_add(pool, RAMPOOL_NODE_ANY, r->page_size,
+				  r->size + r->extra + more, 0);
 		ret = -ENOSPC;
+	}
 	return ret;
 }
 
@@ -244,6 +242,11 @@ int rampool_reservation_grow(struct rampool_pool *pool, const char *name,
 		ret = ledger_get(l, name, r);
 	if (!ret && (r->kind != LEDGER_RESERVATION || !res_may(r)))
 		ret = r->kind != LEDGER_RESERVATION ? -ENOENT : -EPERM;
+	if (!ret && r->state != RAMPOOL_RES_STATE_READY) {
+		rp_err(&pool->log, "grow: %s is still being made by pid %d",
+		       name, r->pid);
+		ret = -EBUSY;
+	}
 	if (!ret && (!by || by % r->page_size || by > UINT64_MAX / 4)) {
 		rp_err(&pool->log, "grow: %llu is not a non-zero multiple of "
 		       "%llu", (unsigned long long)by,

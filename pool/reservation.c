@@ -131,14 +131,21 @@ int res_destroy_objects(struct rampool_pool *pool, const struct ledger_row *r)
 		rp_err(&pool->log, "unlink %s: %s", path, strerror(-ret));
 		return ret;
 	}
+	res_shm_idle(pool);
+	return 0;
+}
+
+void res_shm_idle(struct rampool_pool *pool)
+{
+	char path[4096];
+
 	/*
 	 * The last shmem file gone: the pool's tmpfs goes too. Only when
 	 * empty: unmounting a tmpfs would destroy the files still in it.
 	 * Under the ledger's lock, so no reservation is being made in it.
 	 */
 	if (!res_shm_dir(pool, path, sizeof(path)) && dir_empty(path))
-		resmount_remove(path, ops, &pool->log);
-	return 0;
+		resmount_remove(path, res_mops(pool), &pool->log);
 }
 
 int res_destroy(struct rampool_pool *pool, struct ledger *l,
