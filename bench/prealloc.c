@@ -100,6 +100,7 @@ struct method {
 	int how;		/* rampool's method (its log), -1: unseen */
 	/* results */
 	double med, spread, gib_s, med_setup, med_fill, med_after, med_first;
+	double best;		/* the fastest run: noise here only adds time */
 	enum end_state end;
 	bool ok;
 };
@@ -478,6 +479,7 @@ static void summarize(struct method *m)
 	m->ok = true;
 	m->med = median(m->secs, opt_repeat);
 	m->spread = (hi - lo) / m->med;
+	m->best = lo;
 	m->gib_s = (double)opt_size / GIB / m->med;
 	m->med_setup = m->med_fill = m->med_after = m->med_first = -1;
 	for (unsigned int r = 0; r < opt_repeat && m->first[r] >= 0; r++)
@@ -701,7 +703,8 @@ static void summary(const struct bcase *c, const struct method *ms,
 			    t[i]);
 		if (t[i] > 1 && p1)
 			say(", %.2fx its 1 thread", ratio(p, p1));
-		say("\n");
+		say(" (fastest runs: %.2fx QEMU with the same threads)\n",
+		    qn ? qn->best / p->best : 0);
 		if (!o)
 			continue;
 		snprintf(key, sizeof(key), "ready_%u_ratio_qemu", t[i]);
