@@ -174,7 +174,8 @@ golden: all
 # Prints figures, never fails on them (bench/README.md). BENCH_ARGS is passed
 # on, e.g. make bench BENCH_ARGS='--size 1G --json'.
 BENCH_ARGS ?=
-$(BUILD)/bench/prealloc: bench/prealloc.c bench/util.c bench/util.h \
+$(BUILD)/bench/prealloc: bench/prealloc.c bench/report.c bench/util.c \
+		bench/prealloc.h bench/util.h \
 		include/rampool.h $(SOLIB)
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
