@@ -120,6 +120,7 @@ struct slice {
 	char *p;
 	size_t len;
 	size_t piece;		/* one memset call per piece */
+	int err;		/* populate_slice: its errno, 0 if none */
 };
 
 static void *memset_slice(void *arg)
@@ -236,8 +237,7 @@ static void *populate_slice(void *arg)
 {
 	struct slice *s = arg;
 
-	if (madvise(s->p, s->len, MADV_POPULATE_WRITE))
-		s->piece = (size_t)errno;	/* reused as the error */
+	s->err = madvise(s->p, s->len, MADV_POPULATE_WRITE) ? errno : 0;
 	return NULL;
 }
 
@@ -257,7 +257,7 @@ static int populate_threads(const struct bcase *c, char *p, unsigned int n)
 	for (i = 0; i < n; i++) {
 		s[i].p = p + off;
 		s[i].len = (pages / n + (i < pages % n)) * c->page_size;
-		s[i].piece = 0;
+		s[i].err = 0;
 		off += s[i].len;
 	}
 	for (started = 0; started < n; started++)
@@ -272,9 +272,9 @@ static int populate_threads(const struct bcase *c, char *p, unsigned int n)
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		if (s[i].piece && !ret) {
+		if (s[i].err && !ret) {
 			complain("%s: MADV_POPULATE_WRITE: %s", c->name,
-				 strerror((int)s[i].piece));
+				 strerror(s[i].err));
 			ret = -1;
 		}
 	}
