@@ -130,6 +130,7 @@ static void json_row(const struct bcase *c, const struct method *m,
 	if (r.qemu_n > 0)
 		jnum(o, "ratio_qemu_same_threads", r.qemu_n, 3);
 	jnum(o, "seconds", m->med, 4);
+	jnum(o, "best_s", m->best, 4);
 	jnum(o, "spread", m->spread, 3);
 	if (m->med_first >= 0)
 		jnum(o, "first_write_s", m->med_first, 4);
@@ -201,6 +202,12 @@ static void summary(const struct bcase *c, const struct method *ms,
 			snprintf(key, sizeof(key),
 				 "ready_%u_ratio_qemu_same_threads", t[i]);
 			jnum(o, key, ratio(p, qn), 3);
+		}
+		if (qn) {
+			snprintf(key, sizeof(key),
+				 "ready_%u_fastest_ratio_qemu_same_threads",
+				 t[i]);
+			jnum(o, key, qn->best / p->best, 3);
 		}
 		if (t[i] > 1 && p1) {
 			snprintf(key, sizeof(key), "ready_%u_over_1", t[i]);
