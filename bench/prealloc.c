@@ -515,12 +515,10 @@ static void run_order(const struct method *ms, unsigned int n, unsigned int r,
 	}
 }
 
-static void run_case(const struct bcase *c)
+/* The rows of a case, in the table's order; their count. */
+static unsigned int add_rows(const struct bcase *c, struct method *ms)
 {
-	struct method ms[MAX_METHODS];
 	unsigned int t[16], nt = thread_counts(t), n = 0;
-	double t0 = now(), others, steal;
-	struct cpu_mark mark;
 
 	add_method(ms, &n, K_MEMSET, "memset", "memset (ceiling)", 1, 0);
 	for (unsigned int i = 0; i < nt; i++)
@@ -550,6 +548,15 @@ static void run_case(const struct bcase *c)
 		add_method(ms, &n, K_RAMPOOL, "rampool_page_tables",
 			   "rampool PAGE_TABLES", t[i],
 			   RAMPOOL_BLOCK_PAGE_TABLES);
+	return n;
+}
+
+static void run_case(const struct bcase *c)
+{
+	struct method ms[MAX_METHODS];
+	unsigned int n = add_rows(c, ms);
+	double t0 = now(), others, steal;
+	struct cpu_mark mark;
 
 	/* untimed: the host backs the pages once (a fresh pool is slow) */
 	warm_up(c);

@@ -145,6 +145,51 @@ static void json_row(const struct bcase *c, const struct method *m,
 	json_object_array_add(j_results, o);
 }
 
+/* For each thread count: rampool's ready-to-run rows against QEMU's. */
+static void summary_ready(const struct bcase *c, const struct method *ms,
+			  unsigned int n, struct json_object *o)
+{
+	const struct method *q1 = find(ms, n, K_POPULATE_WRITE, 0, 1);
+	const struct method *p1 = find(ms, n, K_RAMPOOL,
+				       RAMPOOL_BLOCK_PAGE_TABLES, 1);
+	unsigned int t[16], nt = thread_counts(t);
+	char key[64];
+
+	for (unsigned int i = 0; i < nt; i++) {
+		const struct method *p = find(ms, n, K_RAMPOOL,
+					      RAMPOOL_BLOCK_PAGE_TABLES, t[i]);
+		const struct method *qn = find(ms, n, K_POPULATE_WRITE, 0,
+					       t[i]);
+
+		if (!p || !q1 || !qn)
+			continue;
+		say("%s: ready to run (mapped), %u thread%s: rampool "
+		    "PAGE_TABLES = %.2fx QEMU 1 thread", c->name, t[i],
+		    t[i] > 1 ? "s" : "", ratio(p, q1));
+		if (t[i] > 1)
+			say(", %.2fx QEMU prealloc-threads=%u", ratio(p, qn),
+			    t[i]);
+		if (t[i] > 1 && p1)
+			say(", %.2fx its 1 thread", ratio(p, p1));
+		say(" (fastest runs: %.2fx QEMU with the same threads)\n",
+		    qn->best / p->best);
+		if (!o)
+			continue;
+		snprintf(key, sizeof(key), "ready_%u_ratio_qemu", t[i]);
+		jnum(o, key, ratio(p, q1), 3);
+		snprintf(key, sizeof(key), "ready_%u_ratio_qemu_same_threads",
+			 t[i]);
+		jnum(o, key, ratio(p, qn), 3);
+		snprintf(key, sizeof(key),
+			 "ready_%u_fastest_ratio_qemu_same_threads", t[i]);
+		jnum(o, key, qn->best / p->best, 3);
+		if (t[i] > 1 && p1) {
+			snprintf(key, sizeof(key), "ready_%u_over_1", t[i]);
+			jnum(o, key, ratio(p, p1), 3);
+		}
+	}
+}
+
 /* The lines under a case: only figures of rows with the same end state. */
 static void summary(const struct bcase *c, const struct method *ms,
 		    unsigned int n, struct json_object *o)
@@ -152,19 +197,13 @@ static void summary(const struct bcase *c, const struct method *ms,
 	const struct method *q1 = find(ms, n, K_POPULATE_WRITE, 0, 1);
 	const struct method *r1 = find(ms, n, K_RAMPOOL, 0, 1);
 	const struct method *f1 = find(ms, n, K_FALLOCATE, 0, 1);
-	const struct method *p1 = find(ms, n, K_RAMPOOL,
-				       RAMPOOL_BLOCK_PAGE_TABLES, 1);
-	unsigned int t[16], nt = thread_counts(t);
-	char key[48];
+	double rc = ratio(r1, find(ms, n, K_MEMSET, 0, 1));
 
-	if (r1 && r1->end >= END_ZEROED &&
-	    ratio(r1, find(ms, n, K_MEMSET, 0, 1)) > 0) {
+	if (r1 && r1->end >= END_ZEROED && rc > 0) {
 		say("%s: rampool 1 thread (%s) = %.2fx the memset ceiling\n",
-		    c->name, end_name(r1->end),
-		    ratio(r1, find(ms, n, K_MEMSET, 0, 1)));
+		    c->name, end_name(r1->end), rc);
 		if (o)
-			jnum(o, "rampool_1_ratio_ceiling",
-			     ratio(r1, find(ms, n, K_MEMSET, 0, 1)), 3);
+			jnum(o, "rampool_1_ratio_ceiling", rc, 3);
 	}
 	if (r1 && r1->end == END_ALLOC && f1) {
 		say("%s: rampool 1 thread only allocates (fallocate: pages not "
@@ -176,44 +215,7 @@ static void summary(const struct bcase *c, const struct method *ms,
 			jnum(o, "alloc_rampool_1_ratio_fallocate",
 			     ratio(r1, f1), 3);
 	}
-	for (unsigned int i = 0; i < nt; i++) {
-		const struct method *p = find(ms, n, K_RAMPOOL,
-					      RAMPOOL_BLOCK_PAGE_TABLES, t[i]);
-		const struct method *qn = find(ms, n, K_POPULATE_WRITE, 0,
-					       t[i]);
-
-		if (!p || !q1)
-			continue;
-		say("%s: ready to run (mapped), %u thread%s: rampool "
-		    "PAGE_TABLES = %.2fx QEMU 1 thread", c->name, t[i],
-		    t[i] > 1 ? "s" : "", ratio(p, q1));
-		if (t[i] > 1 && qn)
-			say(", %.2fx QEMU prealloc-threads=%u", ratio(p, qn),
-			    t[i]);
-		if (t[i] > 1 && p1)
-			say(", %.2fx its 1 thread", ratio(p, p1));
-		say(" (fastest runs: %.2fx QEMU with the same threads)\n",
-		    qn ? qn->best / p->best : 0);
-		if (!o)
-			continue;
-		snprintf(key, sizeof(key), "ready_%u_ratio_qemu", t[i]);
-		jnum(o, key, ratio(p, q1), 3);
-		if (t[i] > 1 && qn) {
-			snprintf(key, sizeof(key),
-				 "ready_%u_ratio_qemu_same_threads", t[i]);
-			jnum(o, key, ratio(p, qn), 3);
-		}
-		if (qn) {
-			snprintf(key, sizeof(key),
-				 "ready_%u_fastest_ratio_qemu_same_threads",
-				 t[i]);
-			jnum(o, key, qn->best / p->best, 3);
-		}
-		if (t[i] > 1 && p1) {
-			snprintf(key, sizeof(key), "ready_%u_over_1", t[i]);
-			jnum(o, key, ratio(p, p1), 3);
-		}
-	}
+	summary_ready(c, ms, n, o);
 }
 
 void report(const struct bcase *c, struct method *ms, unsigned int n,
