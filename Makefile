@@ -190,10 +190,13 @@ golden: all
 # Prints figures, never fails on them (bench/README.md). BENCH_ARGS is passed
 # on, e.g. make bench BENCH_ARGS='--size 1G --json'.
 BENCH_ARGS ?=
-$(BUILD)/bench/prealloc: bench/prealloc.c include/rampool.h $(SOLIB)
+$(BUILD)/bench/prealloc: bench/prealloc.c bench/report.c bench/util.c \
+		bench/prealloc.h bench/util.h \
+		include/rampool.h $(SOLIB)
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
-	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) $< -o $@ \
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) \
+		$(filter %.c,$^) -o $@ \
 		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' \
 		$(call pc_libs,json-c) -lpthread $(LDFLAGS)
 
