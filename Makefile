@@ -62,11 +62,15 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUNC_SRC  := $(wildcard tests/func/*.c)
 FUNC_BIN  := $(patsubst tests/func/%.c,$(BUILD)/tests/func/%,\
-	     $(filter-out tests/func/t_%.c,$(FUNC_SRC)))
-T_OBJ     := $(BUILD)/obj/tests/func/t_util.o
+	     $(filter-out tests/func/t_%.c tests/func/res_%.c,$(FUNC_SRC)))
+# the reservation tests of issue 7 (make check-res until the library lands)
+RES_BIN   := $(patsubst tests/func/%.c,$(BUILD)/tests/func/%,\
+	     $(wildcard tests/func/res_*.c))
+RES_SH    := $(wildcard tests/res/res_*)
+T_OBJ     := $(BUILD)/obj/tests/func/t_util.o $(BUILD)/obj/tests/func/t_res.o
 
 .PHONY: all deps check check-vm demo bench fuzz install uninstall clean \
-	check-unit check-func
+	check-unit check-func check-res
 
 all: $(SOLIB) $(ARLIB) $(POOLCTL) $(BUILD)/rampool.pc
 
@@ -122,11 +126,13 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(ARLIB) $(wildcard tests/unit/*.h)
 		$(call pc_cflags,cmocka json-c) $< -o $@ $(ARLIB) \
 		$(call pc_libs,cmocka) $(LIBDEPS) $(LDFLAGS)
 
-$(T_OBJ): tests/func/t_util.c tests/func/t_util.h | deps
+$(T_OBJ): $(BUILD)/obj/tests/func/%.o: tests/func/%.c tests/func/t_util.h \
+				      tests/func/t_res.h | deps
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) -c $< -o $@
 
-$(BUILD)/tests/func/%: tests/func/%.c $(T_OBJ) $(SOLIB) tests/func/t_util.h
+$(BUILD)/tests/func/%: tests/func/%.c $(T_OBJ) $(SOLIB) tests/func/t_util.h \
+		       tests/func/t_res.h
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) \
@@ -160,6 +166,9 @@ check-unit: all $(UNIT_BIN)
 
 check-func: all $(FUNC_BIN)
 	$(Q)$(TEST_ENV) tests/run $(FUNC_BIN)
+
+check-res: all $(RES_BIN)
+	$(Q)$(TEST_ENV) tests/run $(RES_BIN) $(RES_SH)
 
 check-vm: all $(FUNC_BIN)
 	$(Q)tests/vm/run --build-dir $(BUILD)
