@@ -5,7 +5,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/vfs.h>
 
 #include "log.h"
 
@@ -24,6 +26,9 @@ struct backing_ops {
 		      unsigned int flags);
 	int (*fallocate)(int fd, int mode, off_t off, off_t len);
 	int (*close)(int fd);
+	int (*dup_cloexec)(int fd);	/* fcntl(F_DUPFD_CLOEXEC) */
+	int (*fstat)(int fd, struct stat *st);
+	int (*fstatfs)(int fd, struct statfs *sf);
 };
 
 extern const struct backing_ops backing_default_ops;
@@ -40,7 +45,8 @@ struct backing_spec {
 	enum backing_kind kind;
 	uint64_t len;		/* file and mapping length */
 	uint64_t page_size;
-	const char *dir;	/* HUGETLBFS / TMPFS: where the file is made */
+	int dirfd;		/* HUGETLBFS / TMPFS: where the file is made */
+	const char *dir;	/* its path, for messages only */
 	const char *name;	/* memfd name or file name prefix */
 	bool seal;		/* memfds: F_SEAL_SHRINK | F_SEAL_GROW */
 	bool noreserve;		/* MAP_NORESERVE */
@@ -63,8 +69,11 @@ struct backing {
 
 /*
  * Makes the file, sizes it, seals it, maps it MAP_SHARED and binds the
- * mapping. Files in a directory are unlinked at once: the pages go with
- * the last close or unmap. On failure nothing is left (fd closed, file
+ * mapping. Files are made relative to spec->dirfd (openat, O_EXCL |
+ * O_NOFOLLOW, named NAME.<16 hex digits>), never through a path string,
+ * and unlinked at once: the pages go with the last close or unmap. A file
+ * name over NAME_MAX bytes, or a memfd name over 249, is -ENAMETOOLONG and
+ * nothing is made; a name with '/' is -EINVAL. On failure nothing is left (fd closed, file
  * gone, mapping dropped) and the log says what failed. -ENOMEM when the
  * kernel cannot reserve hugetlb pages for the mapping (mmap ENOMEM).
  */
@@ -72,7 +81,34 @@ int backing_create(const struct backing_spec *spec,
 		   const struct backing_ops *ops, const struct rp_log *log,
 		   struct backing *out);
 
-/* Unmaps and closes; the pages go with the last reference. */
+/*
+ * Maps an existing file: dups fd (the caller keeps its own), checks that
+ * the file holds at least spec->len bytes, maps it MAP_SHARED and binds
+ * the mapping as backing_create does. Only spec's kind, len, page_size,
+ * noreserve and mpol fields are read. Nothing is populated. On failure
+ * the dup is closed and the mapping dropped; the file is never changed.
+ * -EINVAL when the file is shorter than len (a fault past its end would
+ * SIGBUS), -EBADF from the dup, mmap's and mbind's errnos.
+ */
+int backing_attach(const struct backing_spec *spec, int fd,
+		   const struct backing_ops *ops, const struct rp_log *log,
+		   struct backing *out);
+
+/*
+ * Opens dir (O_DIRECTORY | O_CLOEXEC) and checks, on that fd, that it is
+ * on the file system kind needs: hugetlbfs of page_size pages, or tmpfs.
+ * Returns the fd (the caller closes it with ops->close) or -EINVAL
+ * (another file system; logged), or open's / fstatfs's errno
+ * (-ENAMETOOLONG, -ENOENT, -ENOTDIR, -EACCES, ...).
+ */
+int backing_open_dir(enum backing_kind kind, const char *dir,
+		     uint64_t page_size, const struct backing_ops *ops,
+		     const struct rp_log *log);
+
+/*
+ * Unmaps and closes; the pages go with the last reference. The file is
+ * never truncated, punched or unlinked here.
+ */
 void backing_destroy(struct backing *b, const struct backing_ops *ops);
 
 /*

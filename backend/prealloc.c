@@ -13,6 +13,9 @@
 
 #include "prealloc.h"
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
@@ -42,6 +45,7 @@ const struct prealloc_ops prealloc_default_ops = {
 	.set_mempolicy = real_set_mempolicy,
 	.move_pages = real_move_pages,
 	.sched_setaffinity = sched_setaffinity,
+	.mincore = mincore,
 };
 
 /* One prealloc_run: what the threads share. */
@@ -545,4 +549,71 @@ int prealloc_placement(void *addr, uint64_t len, uint64_t page_size,
 	if (off_node)
 		*off_node = noff;
 	return 0;
+}
+
+/*
+ * Maps [addr, addr + len) and asks where its pages are; adds to *absent
+ * and *off_node.
+ */
+static int placement_of(void *addr, uint64_t len, uint64_t page_size,
+			const unsigned long *nodemask, unsigned long maxnode,
+			const struct prealloc_ops *ops, const struct rp_log *log,
+			uint64_t *absent, uint64_t *off_node)
+{
+	uint64_t a = 0, o = 0;
+	int ret;
+
+	/*
+	 * fallocate fills the file, not our page tables, and move_pages only
+	 * sees mapped pages: map them (reading maps the pages fallocate put
+	 * in the file without writing them).
+	 */
+	if (ops->madvise(addr, len, MADV_POPULATE_READ) && errno != EINVAL) {
+		ret = -errno;
+		rp_err(log, "mapping pages to check placement: %s",
+		       strerror(-ret));
+		return ret == -EFAULT ? -ENOMEM : ret;
+	}
+	ret = prealloc_placement(addr, len, page_size, nodemask, maxnode, ops,
+				 NULL, 0, &a, &o);
+	if (ret) {
+		rp_err(log, "placement check: %s", strerror(-ret));
+		return ret;
+	}
+	*absent += a;
+	*off_node += o;
+	return 0;
+}
+
+int prealloc_sample_placement(void *addr, uint64_t len, uint64_t page_size,
+			      const unsigned long *nodemask,
+			      unsigned long maxnode,
+			      const struct prealloc_ops *ops,
+			      const struct rp_log *log, uint64_t *absent,
+			      uint64_t *off_node, uint64_t *seen)
+{
+	const uint64_t stride = PREALLOC_PLACEMENT_STRIDE;
+	char *p = addr;
+	int ret = 0;
+
+	if (!ops)
+		ops = &prealloc_default_ops;
+	*absent = *off_node = *seen = 0;
+	if (page_size >= stride) {
+		*seen = len / page_size;
+		return placement_of(p, len, page_size, nodemask, maxnode, ops,
+				    log, absent, off_node);
+	}
+	for (uint64_t at = 0; !ret && at < len; at += stride) {
+		ret = placement_of(p + at, page_size, page_size, nodemask,
+				   maxnode, ops, log, absent, off_node);
+		++*seen;
+	}
+	if (!ret && (len - page_size) % stride) {
+		ret = placement_of(p + len - page_size, page_size, page_size,
+				   nodemask, maxnode, ops, log, absent,
+				   off_node);
+		++*seen;
+	}
+	return ret;
 }

@@ -29,6 +29,7 @@ struct prealloc_ops {
 	long (*move_pages)(int pid, unsigned long count, void **pages,
 			   const int *nodes, int *status, int flags);
 	int (*sched_setaffinity)(pid_t pid, size_t size, const cpu_set_t *set);
+	int (*mincore)(void *addr, size_t len, unsigned char *vec);
 };
 
 extern const struct prealloc_ops prealloc_default_ops;
@@ -155,6 +156,32 @@ int prealloc_placement(void *addr, uint64_t len, uint64_t page_size,
 		       const struct prealloc_ops *ops, uint64_t *counts,
 		       unsigned int nr_counts, uint64_t *absent,
 		       uint64_t *off_node);
+
+/*
+ * Pages smaller than this are checked one per stride bytes (and the last
+ * one): mapping every 4K page only to ask where it is costs more than
+ * populating it (bench/README.md). Placement of such pages follows the
+ * shared policy of the inode (mbind before any page, DESIGN 5b) and, for
+ * MPOL_BIND, never falls back off the mask: what goes wrong goes wrong for
+ * every page, and a sample sees it.
+ */
+#define PREALLOC_PLACEMENT_STRIDE (2ULL << 20)
+
+/*
+ * Maps the pages of [addr, addr + len) that it asks about
+ * (MADV_POPULATE_READ, so pages fallocate put in the file are seen) and
+ * asks where they are: every page when page_size is at least the stride,
+ * else a sample (above). *seen gets the pages asked, *absent and *off_node
+ * as prealloc_placement's. 0, -ENOMEM (MADV_POPULATE_READ's EFAULT: no
+ * page), madvise's or move_pages' errno; logged. ops NULL:
+ * prealloc_default_ops.
+ */
+int prealloc_sample_placement(void *addr, uint64_t len, uint64_t page_size,
+			      const unsigned long *nodemask,
+			      unsigned long maxnode,
+			      const struct prealloc_ops *ops,
+			      const struct rp_log *log, uint64_t *absent,
+			      uint64_t *off_node, uint64_t *seen);
 
 /*
  * Touches one byte per page of [addr, addr + len) (read, then written back)

@@ -2,6 +2,7 @@
 /* topology.c: one snapshot of nodes, hugepage pools and hugetlbfs mounts. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,19 @@
 
 #define NODE_DIR "sys/devices/system/node"
 #define HP_DIR "sys/kernel/mm/hugepages"
+
+/* A path into buf, or -ENAMETOOLONG: never a path cut short. */
+__attribute__((format(printf, 3, 4)))
+static int pathf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
 
 static bool exists(struct sysfs *s, const char *rel)
 {
@@ -106,8 +120,9 @@ static int read_hcount(struct sysfs *s, const char *dir, bool global,
 
 #define RD(file, field)							\
 	do {								\
-		snprintf(path, sizeof(path), "%s/" file, dir);		\
-		ret = sysfs_read_u64(s, path, &c->field);		\
+		ret = pathf(path, sizeof(path), "%s/" file, dir);	\
+		if (!ret)						\
+			ret = sysfs_read_u64(s, path, &c->field);	\
 		if (ret)						\
 			return ret;					\
 	} while (0)
@@ -128,8 +143,10 @@ static int read_hcount(struct sysfs *s, const char *dir, bool global,
 		/* the pool changed between two reads: the caller reads again */
 		if (!strcmp(s->root, "/"))
 			return -EAGAIN;
-		snprintf(path, sizeof(path), "%s/%s", dir,
-			 free_bad ? "free_hugepages" : "surplus_hugepages");
+		ret = pathf(path, sizeof(path), "%s/%s", dir,
+			    free_bad ? "free_hugepages" : "surplus_hugepages");
+		if (ret)
+			return ret;
 		return sysfs_bad(s, path, -EINVAL,
 				 free_bad ? "free_hugepages exceeds nr_hugepages"
 					  : "surplus_hugepages exceeds nr_hugepages");
@@ -170,9 +187,10 @@ static int read_sizes(struct sysfs *s, struct topo *t)
 	if (ret)
 		return ret;
 	for (unsigned int i = 0; i < t->nr_sizes; i++) {
-		snprintf(dir, sizeof(dir), HP_DIR "/hugepages-%llukB",
-			 (unsigned long long)(t->sizes[i] >> 10));
-		ret = read_hcount(s, dir, true, &t->global[i]);
+		ret = pathf(dir, sizeof(dir), HP_DIR "/hugepages-%llukB",
+			    (unsigned long long)(t->sizes[i] >> 10));
+		if (!ret)
+			ret = read_hcount(s, dir, true, &t->global[i]);
 		if (ret)
 			return ret;
 	}
@@ -189,14 +207,17 @@ static int read_node(struct sysfs *s, struct topo *t, struct topo_node *n)
 	uint64_t v[6];
 	int ret;
 
-	snprintf(path, sizeof(path), NODE_DIR "/node%d/cpulist", n->id);
-	ret = read_cpulist(s, path, &n->cpulist, &n->nr_cpus);
+	ret = pathf(path, sizeof(path), NODE_DIR "/node%d/cpulist", n->id);
+	if (!ret)
+		ret = read_cpulist(s, path, &n->cpulist, &n->nr_cpus);
 	if (ret)
 		return ret;
 
-	snprintf(path, sizeof(path), NODE_DIR "/node%d/meminfo", n->id);
-	snprintf(prefix, sizeof(prefix), "Node %d ", n->id);
-	ret = read_meminfo(s, path, prefix, keys, 6, v, NULL);
+	ret = pathf(path, sizeof(path), NODE_DIR "/node%d/meminfo", n->id);
+	if (!ret)
+		ret = pathf(prefix, sizeof(prefix), "Node %d ", n->id);
+	if (!ret)
+		ret = read_meminfo(s, path, prefix, keys, 6, v, NULL);
 	if (ret)
 		return ret;
 	n->mem_total = v[0];
@@ -210,10 +231,11 @@ static int read_node(struct sysfs *s, struct topo *t, struct topo_node *n)
 	if (!n->hp)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < t->nr_sizes; i++) {
-		snprintf(path, sizeof(path),
-			 NODE_DIR "/node%d/hugepages/hugepages-%llukB", n->id,
-			 (unsigned long long)(t->sizes[i] >> 10));
-		ret = read_hcount(s, path, false, &n->hp[i]);
+		ret = pathf(path, sizeof(path),
+			    NODE_DIR "/node%d/hugepages/hugepages-%llukB", n->id,
+			    (unsigned long long)(t->sizes[i] >> 10));
+		if (!ret)
+			ret = read_hcount(s, path, false, &n->hp[i]);
 		if (ret)
 			return ret;
 	}
@@ -339,6 +361,11 @@ static int read_mounts(struct sysfs *s, struct topo *t)
 
 int topo_read(struct sysfs *s, struct topo **out)
 {
+	return topo_read_flags(s, 0, out);
+}
+
+int topo_read_flags(struct sysfs *s, unsigned int flags, struct topo **out)
+{
 	struct topo *t;
 	int ret;
 
@@ -352,7 +379,7 @@ int topo_read(struct sysfs *s, struct topo **out)
 		t->numa = exists(s, NODE_DIR);
 		ret = t->numa ? read_nodes(s, t) : fake_node(s, t);
 	}
-	if (!ret)
+	if (!ret && !(flags & TOPO_NO_MOUNTS))
 		ret = read_mounts(s, t);
 	if (ret) {
 		topo_free(t);
@@ -365,6 +392,12 @@ int topo_read(struct sysfs *s, struct topo **out)
 int topo_snapshot(const char *root, const struct rp_log *log,
 		  struct topo **out)
 {
+	return topo_snapshot_flags(root, log, 0, out);
+}
+
+int topo_snapshot_flags(const char *root, const struct rp_log *log,
+			unsigned int flags, struct topo **out)
+{
 	struct sysfs *s;
 	int ret;
 
@@ -373,7 +406,7 @@ int topo_snapshot(const char *root, const struct rp_log *log,
 		return ret;
 	/* files are read one by one; a pool resized meanwhile is read again */
 	for (int tries = 0; tries < 5; tries++) {
-		ret = topo_read(s, out);
+		ret = topo_read_flags(s, flags, out);
 		if (ret != -EAGAIN)
 			break;
 	}

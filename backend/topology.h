@@ -62,6 +62,16 @@ int topo_snapshot(const char *root, const struct rp_log *log,
 		  struct topo **out);
 void topo_free(struct topo *t);
 
+/*
+ * Leave out the hugetlbfs mounts (nr_mounts 0): the counters alone, for
+ * capacity decisions whose cost must not grow with the number of mounts
+ * (every hugetlb reservation is one).
+ */
+#define TOPO_NO_MOUNTS	(1u << 0)
+int topo_read_flags(struct sysfs *s, unsigned int flags, struct topo **out);
+int topo_snapshot_flags(const char *root, const struct rp_log *log,
+			unsigned int flags, struct topo **out);
+
 /* Index of page_size in t->sizes, or -1. */
 int topo_size_index(const struct topo *t, uint64_t page_size);
 /* The node's CPUs as a bitmap of nbits bits. 0 or -EINVAL. */

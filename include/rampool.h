@@ -322,7 +322,10 @@ struct rampool_block;
  *  -EHWPOISON  a hardware memory error while touching;
  *  -ENOENT  no hugetlbfs mount for the page size (HUGETLBFS without dir),
  *           or dir does not exist;
- *  -EINVAL  also: dir is not hugetlbfs of that page size / not tmpfs;
+ *  -EINVAL  also: dir is not hugetlbfs of that page size / not tmpfs, or
+ *           a file backing's name has a '/';
+ *  -ENAMETOOLONG  name over 238 bytes (file backings) or 249 (memfd), or
+ *           dir over PATH_MAX; nothing is made anywhere;
  *  -EOPNOTSUPP  the pool reads a recorded tree (sysroot other than /);
  *  -EAGAIN  a populating thread could not be started, or the hugepage
  *           counters kept changing while the topology was read;

@@ -8,20 +8,15 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/magic.h>
 #include <sys/mman.h>
-#include <sys/vfs.h>
 #include <unistd.h>
-
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#endif
 
 #include "../backend/backing.h"
 #include "../backend/mounts.h"
 #include "../backend/parse.h"
 #include "../backend/prealloc.h"
 #include "../backend/topology.h"
+#include "block.h"
 #include "pool.h"
 
 #define LONG_BITS (8 * (int)sizeof(unsigned long))
@@ -43,6 +38,7 @@ struct rampool_block {
 	uint64_t *populated;		/* one bit per page of max_size */
 	uint64_t npages;
 	atomic_bool cancel;
+	atomic_bool *cancelp;		/* &cancel, or a pool-wide flag */
 };
 
 /* The base page: 4 KiB on x86, 4/16/64 KiB on arm64. */
@@ -160,6 +156,39 @@ static int check_sizes(struct rampool_pool *pool,
 	return 0;
 }
 
+/* Binds the block to nodes[] with policy: the mask, the mode, the CPUs. */
+static int set_nodes(struct rampool_block *blk, const struct topo *t,
+		     const int *nodes, unsigned int nr_nodes,
+		     enum rampool_policy policy)
+{
+	static const int modes[] = {
+		[RAMPOOL_POLICY_BIND] = MPOL_BIND,
+		[RAMPOOL_POLICY_PREFERRED] = MPOL_PREFERRED,
+		[RAMPOOL_POLICY_INTERLEAVE] = MPOL_INTERLEAVE,
+	};
+	int ret;
+
+	if (policy > RAMPOOL_POLICY_INTERLEAVE)
+		return bad(blk->pool, "unknown policy %d", (int)policy);
+	if (nr_nodes > PREALLOC_MAX_NODES || (nr_nodes && !nodes))
+		return bad(blk->pool, "node list of %u entries at %p", nr_nodes,
+			   (const void *)nodes);
+	blk->node = nr_nodes == 1 ? nodes[0] : RAMPOOL_NODE_ANY;
+	blk->mpol_mode = -1;
+	for (unsigned int i = 0; i < nr_nodes; i++) {
+		ret = add_node(blk, t, nodes[i]);
+		if (ret)
+			return ret;
+	}
+	if (!nr_nodes)
+		return 0;
+	blk->mpol_mode = modes[policy];
+	if (policy == RAMPOOL_POLICY_PREFERRED && nr_nodes > 1)
+		return bad(blk->pool, "PREFERRED takes one node, not %u",
+			   nr_nodes);
+	return 0;
+}
+
 static int check_opts(struct rampool_block *blk,
 		      const struct rampool_block_opts *o, const struct topo *t)
 {
@@ -172,38 +201,17 @@ static int check_opts(struct rampool_block *blk,
 	blk->size = o->size;
 	if (o->threads > MAX_THREADS)
 		return bad(pool, "threads %u (at most 256)", o->threads);
-	if (o->policy > RAMPOOL_POLICY_INTERLEAVE)
-		return bad(pool, "unknown policy %d", (int)o->policy);
 	if (o->flags & ~(RAMPOOL_BLOCK_PREALLOC | RAMPOOL_BLOCK_NO_SEAL |
 			 RAMPOOL_BLOCK_FORCE_TOUCH | RAMPOOL_BLOCK_NORESERVE |
 			 RAMPOOL_BLOCK_PAGE_TABLES))
 		return bad(pool, "unknown flags 0x%x", o->flags);
-	if (o->nr_nodes > PREALLOC_MAX_NODES || (o->nr_nodes && !o->nodes))
-		return bad(pool, "node list of %u entries at %p", o->nr_nodes,
-			   (const void *)o->nodes);
 	if ((o->backing == RAMPOOL_BACKING_HUGETLBFS ||
 	     o->backing == RAMPOOL_BACKING_TMPFS) && o->dir &&
 	    o->dir[0] != '/')
 		return bad(pool, "dir '%s' is not an absolute path", o->dir);
-	blk->node = o->nr_nodes == 1 ? o->nodes[0] : RAMPOOL_NODE_ANY;
-	blk->mpol_mode = -1;
-	for (unsigned int i = 0; i < o->nr_nodes; i++) {
-		ret = add_node(blk, t, o->nodes[i]);
-		if (ret)
-			return ret;
-	}
-	if (o->nr_nodes) {
-		static const int modes[] = {
-			[RAMPOOL_POLICY_BIND] = MPOL_BIND,
-			[RAMPOOL_POLICY_PREFERRED] = MPOL_PREFERRED,
-			[RAMPOOL_POLICY_INTERLEAVE] = MPOL_INTERLEAVE,
-		};
-
-		blk->mpol_mode = modes[o->policy];
-		if (o->policy == RAMPOOL_POLICY_PREFERRED && o->nr_nodes > 1)
-			return bad(pool, "PREFERRED takes one node, not %u",
-				   o->nr_nodes);
-	}
+	ret = set_nodes(blk, t, o->nodes, o->nr_nodes, o->policy);
+	if (ret)
+		return ret;
 	blk->flags = o->flags;
 	blk->threads = o->threads;
 	blk->progress = o->progress;
@@ -277,73 +285,23 @@ static int undo(struct rampool_block *blk, uint64_t first, uint64_t n,
 }
 
 /*
- * Maps [off, off + len) and asks where its pages are; adds to *absent and
- * *off_node.
+ * Where the pages of [off, off + len) landed (prealloc_sample_placement:
+ * pages under 2 MiB are sampled, DESIGN 5b): off a BIND mask is -EXDEV,
+ * off a preferred node is only logged.
  */
-static int placement_of(struct rampool_block *blk, uint64_t off, uint64_t len,
-			uint64_t *absent, uint64_t *off_node)
-{
-	uint64_t a = 0, o = 0;
-	int ret;
-
-	/*
-	 * fallocate fills the file, not our page tables, and move_pages only
-	 * sees mapped pages: map them (reading maps the pages fallocate put
-	 * in the file without writing them).
-	 */
-	if (pops(blk)->madvise((char *)blk->b.addr + off, len,
-			       MADV_POPULATE_READ) && errno != EINVAL) {
-		ret = -errno;
-		rp_err(&blk->pool->log, "block: mapping pages to check "
-		       "placement: %s", strerror(-ret));
-		return ret == -EFAULT ? -ENOMEM : ret;
-	}
-	ret = prealloc_placement((char *)blk->b.addr + off, len,
-				 blk->page_size, blk->nodemask,
-				 PREALLOC_MAX_NODES, pops(blk), NULL, 0,
-				 &a, &o);
-	if (ret) {
-		rp_err(&blk->pool->log, "block: placement check: %s",
-		       strerror(-ret));
-		return ret;
-	}
-	*absent += a;
-	*off_node += o;
-	return 0;
-}
-
-/*
- * Pages smaller than this are checked one per PLACEMENT_STRIDE bytes (and
- * the last one): mapping every 4K page only to ask where it is costs more
- * than populating it (bench/README.md). Placement of such pages follows the
- * shared policy of the inode (mbind before any page, DESIGN 5b) and, for
- * MPOL_BIND, never falls back off the mask: what goes wrong goes wrong for
- * every page, and a sample sees it.
- */
-#define PLACEMENT_STRIDE (2ULL << 20)
-
 static int check_placement(struct rampool_block *blk, uint64_t off,
 			   uint64_t len)
 {
-	uint64_t ps = blk->page_size, absent = 0, off_node = 0, seen = 0;
-	int ret = 0;
+	uint64_t absent = 0, off_node = 0, seen = 0;
+	int ret;
 
 	if (blk->mpol_mode < 0)
 		return 0;
-	if (ps >= PLACEMENT_STRIDE) {
-		ret = placement_of(blk, off, len, &absent, &off_node);
-		seen = len / ps;
-	} else {
-		for (uint64_t at = 0; !ret && at < len; at += PLACEMENT_STRIDE) {
-			ret = placement_of(blk, off + at, ps, &absent, &off_node);
-			seen++;
-		}
-		if (!ret && (len - ps) % PLACEMENT_STRIDE) {
-			ret = placement_of(blk, off + len - ps, ps, &absent,
-					   &off_node);
-			seen++;
-		}
-	}
+	ret = prealloc_sample_placement((char *)blk->b.addr + off, len,
+					blk->page_size, blk->nodemask,
+					PREALLOC_MAX_NODES, pops(blk),
+					&blk->pool->log, &absent, &off_node,
+					&seen);
 	if (ret)
 		return ret;
 	if (absent)
@@ -388,7 +346,7 @@ static int populate(struct rampool_block *blk, uint64_t off, uint64_t len,
 		.maxnode = PREALLOC_MAX_NODES,
 		.progress = blk->progress,
 		.progress_data = blk->progress_data,
-		.cancel = &blk->cancel,
+		.cancel = blk->cancelp,
 	};
 	uint64_t first = off / blk->page_size, n = len / blk->page_size;
 	unsigned char *before = NULL;
@@ -406,7 +364,7 @@ static int populate(struct rampool_block *blk, uint64_t off, uint64_t len,
 		before = malloc(len / base_page());
 		if (!before)
 			return -ENOMEM;
-		if (mincore(req.addr, len, before)) {
+		if (pops(blk)->mincore(req.addr, len, before)) {
 			ret = -errno;
 			free(before);
 			return ret;
@@ -426,11 +384,63 @@ static int populate(struct rampool_block *blk, uint64_t off, uint64_t len,
 			       "populate took: %s", strerror(-r));
 	}
 	free(before);
+	/* a pool-wide flag belongs to the pool: it is never cleared here */
 	atomic_store(&blk->cancel, false);
 	return ret;
 }
 
-/* ---- public ------------------------------------------------------------- */
+/* ---- creation, in phases ----------------------------------------------- */
+
+/*
+ * rampool_block_new runs these phases in order; each undoes only its own
+ * work when it fails, and what a later phase fails leaves the earlier ones'
+ * work for block_destroy (which takes a block in any of these states):
+ *
+ *   1. block_check    options against the topology; fills the block's
+ *                     fields. Nothing outside this process exists yet.
+ *   2. block_plan     the directory (found, opened and checked) and the
+ *                     page bitmap. Still nothing in the kernel but an open
+ *                     directory: a ledger row goes "pending" after it.
+ *   3. block_create   the backing file, its mapping, bound to the nodes.
+ *                     Undo: backing_destroy (block_destroy).
+ *   4. block_fill     RAMPOOL_BLOCK_PREALLOC: the first size bytes
+ *                     populated and placement checked. Undo: populate()
+ *                     releases what it took before returning.
+ *   5. block_commit   hands the block out: nothing can fail after it (the
+ *                     ledger row becomes "ready" just before).
+ *
+ * block_attach (block.h) runs 1 and 3 over an existing file.
+ */
+
+static struct rampool_block *block_alloc(struct rampool_pool *pool)
+{
+	struct rampool_block *blk = calloc(1, sizeof(*blk));
+
+	if (!blk)
+		return NULL;
+	blk->pool = pool;
+	blk->b.fd = -1;
+	blk->node = RAMPOOL_NODE_ANY;
+	blk->mpol_mode = -1;
+	blk->cancelp = &blk->cancel;
+	return blk;
+}
+
+static int alloc_bitmap(struct rampool_block *blk)
+{
+	blk->npages = blk->max_size / blk->page_size;
+	blk->populated = calloc((size_t)(blk->npages + 63) / 64, 8);
+	return blk->populated ? 0 : -ENOMEM;
+}
+
+static void block_destroy(struct rampool_block *blk)
+{
+	if (blk->b.fd >= 0 || blk->b.addr)
+		backing_destroy(&blk->b, bops(blk));
+	CPU_FREE(blk->cpus);
+	free(blk->populated);
+	free(blk);
+}
 
 static int read_topology(struct rampool_pool *pool, struct topo **t)
 {
@@ -443,123 +453,245 @@ static int read_topology(struct rampool_pool *pool, struct topo **t)
 	return topo_snapshot("/", &pool->log, t);
 }
 
-/*
- * A file backing's directory must be on the file system its kind says: a
- * "hugetlbfs" block on ext4 would get 4K pages and no reservation.
- */
-static int check_dir(struct rampool_pool *pool, enum rampool_backing kind,
-		     const char *dir, uint64_t page_size)
+/* Phase 1. */
+static int block_check(struct rampool_block *blk,
+		       const struct rampool_block_opts *o, const struct topo *t)
 {
-	struct statfs sf;
+	return check_opts(blk, o, t);
+}
 
-	if (kind != RAMPOOL_BACKING_HUGETLBFS && kind != RAMPOOL_BACKING_TMPFS)
-		return 0;
-	if (statfs(dir, &sf)) {
-		int err = errno;
+/*
+ * Phase 2: o->dir is filled in (dir[] holds a found mount), opened and
+ * checked (*dirfd, -1 for the memfd backings; the file is made relative
+ * to it); the bitmap is made. Undo: close *dirfd.
+ */
+static int block_plan(struct rampool_block *blk, struct rampool_block_opts *o,
+		      const struct topo *t, char *dir, size_t dir_size,
+		      int *dirfd)
+{
+	struct rampool_pool *pool = blk->pool;
+	int ret;
 
-		rp_err(&pool->log, "block: dir %s: %s", dir, strerror(err));
-		return -err;
+	*dirfd = -1;
+	if (o->backing == RAMPOOL_BACKING_HUGETLBFS && !o->dir) {
+		ret = hugetlbfs_find_mount(t, blk->page_size, dir, dir_size);
+		if (ret) {
+			rp_err(&pool->log, "block: no hugetlbfs mount for "
+			       "%llu-byte pages%s; mount one or pass dir",
+			       (unsigned long long)blk->page_size,
+			       ret == -ENAMETOOLONG ? " whose path fits" : "");
+			return ret;
+		}
+		o->dir = dir;
+	} else if (o->backing == RAMPOOL_BACKING_TMPFS && !o->dir) {
+		o->dir = "/dev/shm";
 	}
-	if (kind == RAMPOOL_BACKING_HUGETLBFS &&
-	    (sf.f_type != HUGETLBFS_MAGIC || (uint64_t)sf.f_bsize != page_size))
-		return bad(pool, "dir %s is not a hugetlbfs mount of %llu-byte "
-			   "pages", dir, (unsigned long long)page_size);
-	if (kind == RAMPOOL_BACKING_TMPFS && sf.f_type != TMPFS_MAGIC)
-		return bad(pool, "dir %s is not on tmpfs", dir);
+	ret = alloc_bitmap(blk);
+	if (ret)
+		return ret;
+	if (o->backing == RAMPOOL_BACKING_HUGETLBFS ||
+	    o->backing == RAMPOOL_BACKING_TMPFS) {
+		ret = backing_open_dir((enum backing_kind)o->backing, o->dir,
+				       blk->page_size, bops(blk), &pool->log);
+		if (ret < 0)
+			return ret;
+		*dirfd = ret;
+	}
 	return 0;
 }
 
-static void block_destroy(struct rampool_block *blk)
+/* Phase 3. */
+static int block_create(struct rampool_block *blk,
+			const struct rampool_block_opts *o, int dirfd)
 {
-	if (blk->b.fd >= 0 || blk->b.addr)
-		backing_destroy(&blk->b, bops(blk));
-	CPU_FREE(blk->cpus);
-	free(blk->populated);
-	free(blk);
+	struct backing_spec spec = {
+		.kind = (enum backing_kind)o->backing,
+		.len = blk->max_size,
+		.page_size = blk->page_size,
+		.dirfd = dirfd,
+		.dir = o->dir,
+		.name = o->name ? o->name : "rampool",
+		.seal = !(o->flags & RAMPOOL_BLOCK_NO_SEAL),
+		.noreserve = o->flags & RAMPOOL_BLOCK_NORESERVE,
+		.mpol_mode = blk->mpol_mode,
+		.nodemask = blk->nodemask,
+		/* the kernel reads maxnode - 1 bits */
+		.maxnode = PREALLOC_MAX_NODES + 1,
+	};
+
+	return backing_create(&spec, bops(blk), &blk->pool->log, &blk->b);
+}
+
+/* Phase 4. */
+static int block_fill(struct rampool_block *blk)
+{
+	if (!(blk->flags & RAMPOOL_BLOCK_PREALLOC))
+		return 0;
+	return populate(blk, 0, blk->size, true);
+}
+
+/* Phase 5. */
+static void block_commit(struct rampool_block *blk, struct rampool_block **out)
+{
+	*out = blk;
+}
+
+/* The caller's options, only as far as its sz reaches (pool/opts.h). */
+static int read_opts(const struct rampool_block_opts *opts,
+		     struct rampool_block_opts *o)
+{
+	int ret = OPTS_VALID(opts, struct rampool_block_opts, progress_data);
+
+	if (ret)
+		return ret;
+	*o = (struct rampool_block_opts){
+		.sz = sizeof(*o),
+		.size = OPTS_GET(opts, size, 0),
+		.max_size = OPTS_GET(opts, max_size, 0),
+		.page_size = OPTS_GET(opts, page_size, 0),
+		.backing = OPTS_GET(opts, backing, 0),
+		.nodes = OPTS_GET(opts, nodes, NULL),
+		.nr_nodes = OPTS_GET(opts, nr_nodes, 0),
+		.policy = OPTS_GET(opts, policy, 0),
+		.flags = OPTS_GET(opts, flags, 0),
+		.threads = OPTS_GET(opts, threads, 0),
+		.dir = OPTS_GET(opts, dir, NULL),
+		.name = OPTS_GET(opts, name, NULL),
+		.progress = OPTS_GET(opts, progress, NULL),
+		.progress_data = OPTS_GET(opts, progress_data, NULL),
+	};
+	if (!o->backing)
+		o->backing = RAMPOOL_BACKING_MEMFD;
+	return 0;
 }
 
 int rampool_block_new(struct rampool_pool *pool,
 		      const struct rampool_block_opts *opts,
 		      struct rampool_block **out)
 {
-	struct rampool_block_opts o = { .sz = sizeof(o) };
+	struct rampool_block_opts o;
 	struct rampool_block *blk;
-	struct backing_spec spec;
 	struct topo *t = NULL;
 	char dir[4096];
-	int ret;
+	int dirfd = -1, ret;
 
 	if (!pool || !opts || !out)
 		return -EINVAL;
-	ret = opts_check(opts, opts->sz,
-			 offsetof(struct rampool_block_opts, progress_data) +
-				 sizeof(void *),
-			 sizeof(o));
+	ret = read_opts(opts, &o);
 	if (ret)
 		return ret;
-	memcpy(&o, opts, sizeof(o));
-	if (!o.backing)
-		o.backing = RAMPOOL_BACKING_MEMFD;
-	blk = calloc(1, sizeof(*blk));
+	blk = block_alloc(pool);
 	if (!blk)
 		return -ENOMEM;
-	blk->pool = pool;
-	blk->b.fd = -1;
 	ret = read_topology(pool, &t);
-	if (ret)
-		goto out_free;
-	ret = check_opts(blk, &o, t);
-	if (ret)
-		goto out_free;
-	if (o.backing == RAMPOOL_BACKING_HUGETLBFS && !o.dir) {
-		ret = hugetlbfs_find_mount(t, blk->page_size, dir, sizeof(dir));
-		if (ret) {
-			rp_err(&pool->log, "block: no hugetlbfs mount for "
-			       "%llu-byte pages; mount one or pass dir",
-			       (unsigned long long)blk->page_size);
-			goto out_free;
-		}
-		o.dir = dir;
-	} else if (o.backing == RAMPOOL_BACKING_TMPFS && !o.dir) {
-		o.dir = "/dev/shm";
+	if (!ret)
+		ret = block_check(blk, &o, t);
+	if (!ret)
+		ret = block_plan(blk, &o, t, dir, sizeof(dir), &dirfd);
+	topo_free(t);
+	if (!ret)
+		ret = block_create(blk, &o, dirfd);
+	if (dirfd >= 0)
+		bops(blk)->close(dirfd);
+	if (!ret)
+		ret = block_fill(blk);
+	if (ret) {
+		block_destroy(blk);
+		return ret;
 	}
-	ret = check_dir(pool, o.backing, o.dir, blk->page_size);
+	block_commit(blk, out);
+	return 0;
+}
+
+/* ---- attach ------------------------------------------------------------- */
+
+static int check_attach(struct rampool_block *blk,
+			const struct block_attach_spec *s)
+{
+	struct rampool_pool *pool = blk->pool;
+	uint64_t ps = s->page_size;
+
+	if (s->fd < 0)
+		return bad(pool, "attach: fd %d", s->fd);
+	if (!ps || ps & (ps - 1) || (!s->hugetlb && ps != base_page()))
+		return bad(pool, "attach: page size %llu",
+			   (unsigned long long)ps);
+	if (!s->size || s->size % ps || s->max_size < s->size ||
+	    s->max_size % ps || s->max_size > (UINT64_MAX >> 2) ||
+	    s->max_size > (uint64_t)SIZE_MAX / 2)
+		return bad(pool, "attach: size %llu, max_size %llu with "
+			   "%llu-byte pages", (unsigned long long)s->size,
+			   (unsigned long long)s->max_size,
+			   (unsigned long long)ps);
+	if (s->threads > MAX_THREADS)
+		return bad(pool, "threads %u (at most 256)", s->threads);
+	blk->size = s->size;
+	blk->max_size = s->max_size;
+	blk->page_size = ps;
+	blk->threads = s->threads;
+	blk->progress = s->progress;
+	blk->progress_data = s->progress_data;
+	if (s->cancel)
+		blk->cancelp = s->cancel;
+	return 0;
+}
+
+/* Phases 1 and 3 over the caller's file (see block.h). */
+int block_attach(struct rampool_pool *pool, const struct block_attach_spec *s,
+		 struct rampool_block **out)
+{
+	struct rampool_block *blk;
+	struct backing_spec spec;
+	struct topo *t = NULL;
+	int ret;
+
+	if (!pool || !s || !out)
+		return -EINVAL;
+	blk = block_alloc(pool);
+	if (!blk)
+		return -ENOMEM;
+	ret = check_attach(blk, s);
+	if (!ret && s->nr_nodes) {
+		ret = read_topology(pool, &t);
+		if (!ret)
+			ret = set_nodes(blk, t, s->nodes, s->nr_nodes,
+					s->policy);
+		topo_free(t);
+	}
+	if (!ret)
+		ret = alloc_bitmap(blk);
 	if (ret)
 		goto out_free;
-	blk->npages = blk->max_size / blk->page_size;
-	blk->populated = calloc((size_t)(blk->npages + 63) / 64, 8);
-	if (!blk->populated) {
-		ret = -ENOMEM;
-		goto out_free;
-	}
 	spec = (struct backing_spec){
-		.kind = (enum backing_kind)o.backing,
+		.kind = s->hugetlb ? BACKING_HUGETLBFS : BACKING_TMPFS,
 		.len = blk->max_size,
 		.page_size = blk->page_size,
-		.dir = o.dir,
-		.name = o.name ? o.name : "rampool",
-		.seal = !(o.flags & RAMPOOL_BLOCK_NO_SEAL),
-		.noreserve = o.flags & RAMPOOL_BLOCK_NORESERVE,
 		.mpol_mode = blk->mpol_mode,
 		.nodemask = blk->nodemask,
-		/* the kernel reads maxnode - 1 bits */
 		.maxnode = PREALLOC_MAX_NODES + 1,
 	};
-	ret = backing_create(&spec, bops(blk), &pool->log, &blk->b);
+	ret = backing_attach(&spec, s->fd, bops(blk), &pool->log, &blk->b);
 	if (ret)
 		goto out_free;
-	if (o.flags & RAMPOOL_BLOCK_PREALLOC) {
-		ret = populate(blk, 0, blk->size, true);
-		if (ret)
-			goto out_free;
-	}
-	topo_free(t);
-	*out = blk;
+	block_commit(blk, out);
 	return 0;
 out_free:
-	topo_free(t);
 	block_destroy(blk);
 	return ret;
+}
+
+void block_mark_populated(struct rampool_block *blk, uint64_t off,
+			  uint64_t len)
+{
+	uint64_t first, end;
+
+	if (!blk || !len || off >= blk->max_size)
+		return;
+	if (len > blk->max_size - off)
+		len = blk->max_size - off;
+	first = off / blk->page_size;
+	end = (off + len + blk->page_size - 1) / blk->page_size;
+	mark(blk, first, end - first, true);
 }
 
 int rampool_block_populate(struct rampool_block *blk, uint64_t offset,
@@ -581,7 +713,7 @@ int rampool_block_populate(struct rampool_block *blk, uint64_t offset,
 void rampool_block_cancel(struct rampool_block *blk)
 {
 	if (blk)
-		atomic_store(&blk->cancel, true);
+		atomic_store(blk->cancelp, true);
 }
 
 void rampool_block_free(struct rampool_block *blk)

@@ -63,25 +63,40 @@ static int check_dir(const struct rp_log *log, const char *what,
 	return 0;
 }
 
+/* The caller's options, only as far as its sz reaches (pool/opts.h). */
+static int read_opts(const struct rampool_pool_opts *opts,
+		     struct rampool_pool_opts *o)
+{
+	int ret;
+
+	*o = (struct rampool_pool_opts){ .sz = sizeof(*o) };
+	if (!opts)
+		return 0;
+	ret = OPTS_VALID(opts, struct rampool_pool_opts, log_level);
+	if (ret)
+		return ret;
+	o->sysroot = OPTS_GET(opts, sysroot, NULL);
+	o->state_dir = OPTS_GET(opts, state_dir, NULL);
+	o->log_fn = OPTS_GET(opts, log_fn, NULL);
+	o->log_data = OPTS_GET(opts, log_data, NULL);
+	o->log_level = OPTS_GET(opts, log_level, 0);
+	o->group = OPTS_GET(opts, group, NULL);
+	return 0;
+}
+
 int rampool_pool_new(const struct rampool_pool_opts *opts,
 		     struct rampool_pool **out)
 {
-	struct rampool_pool_opts o = { .sz = sizeof(o) };
+	struct rampool_pool_opts o;
 	const char *root, *state;
 	struct rampool_pool *p;
 	int ret;
 
 	if (!out)
 		return -EINVAL;
-	if (opts) {
-		ret = opts_check(opts, opts->sz,
-				 offsetof(struct rampool_pool_opts, log_level) +
-					 sizeof(int),
-				 sizeof(o));
-		if (ret)
-			return ret;
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
-	}
+	ret = read_opts(opts, &o);
+	if (ret)
+		return ret;
 	if (o.log_level < 0 || o.log_level > RAMPOOL_LOG_DEBUG)
 		return -EINVAL;
 	p = calloc(1, sizeof(*p));
@@ -113,6 +128,13 @@ int rampool_pool_new(const struct rampool_pool_opts *opts,
 		ret = -ENOMEM;
 		goto out_free;
 	}
+	if (o.group) {
+		p->group = strdup(o.group);
+		if (!p->group) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+	}
 	*out = p;
 	return 0;
 out_free:
@@ -126,6 +148,8 @@ void rampool_pool_free(struct rampool_pool *pool)
 		return;
 	free(pool->sysroot);
 	free(pool->state_dir);
+	free(pool->group);
+	free(pool->shortfall);
 	free(pool);
 }
 

@@ -3,31 +3,32 @@
 #ifndef RP_POOL_H
 #define RP_POOL_H
 
+#include <stdatomic.h>
+
 #include "rampool.h"
 #include "../backend/log.h"
+#include "opts.h"
 
 #define RAMPOOL_DEFAULT_STATE_DIR "/run/rampool"
 
 struct backing_ops;
 struct prealloc_ops;
+struct resmount_ops;
 
 struct rampool_pool {
 	char *sysroot;
 	char *state_dir;
+	char *group;		/* the VMMs' service group; NULL: unset */
 	struct rp_log log;
 	/* NULL: the real syscalls; unit tests set their mocks here */
 	const struct backing_ops *backing_ops;
 	const struct prealloc_ops *prealloc_ops;
+	const struct resmount_ops *resmount_ops;
+	/* rampool_pool_cancel: stops a reservation's populate */
+	atomic_bool cancel;
+	/* what the last refused reservation lacked, per node */
+	struct rampool_shortfall *shortfall;
+	unsigned int nr_shortfall;
 };
-
-/*
- * Checks an options/info struct's size: at least min_sz, and bytes past
- * what this library knows are zero. 0 or -EINVAL.
- */
-int opts_check(const void *opts, size_t sz, size_t min_sz, size_t known_sz);
-
-/* Copies src into an info struct the caller sized with dst_sz. */
-int info_copy(void *dst, size_t dst_sz, const void *src, size_t src_sz,
-	      size_t min_sz);
 
 #endif

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "rampool.h"
+#include "pool/pool.h"
 #include "t_tree.h"
 
 #define KB(x) ((uint64_t)(x) * 1024)
@@ -118,6 +119,43 @@ static void test_opts_size(void **state)
 	big.tail[sizeof(big.tail) - 1] = 0xff;
 	big.o.sz = sizeof(big) - 1;
 	assert_int_equal(rampool_pool_new(&big.o, &p), 0);
+	rampool_pool_free(p);
+}
+
+/*
+ * A 0.1 caller's struct ends before group (appended in 0.2): what lies
+ * past its sz is not read, whatever it holds, and the fields it has are.
+ */
+static void test_opts_v01(void **state)
+{
+	union {
+		struct rampool_pool_opts o;
+		unsigned char raw[sizeof(struct rampool_pool_opts)];
+	} u;
+	struct rampool_pool *p = NULL;
+
+	(void)state;
+	memset(u.raw, 0xa5, sizeof(u.raw));
+	u.o.sz = offsetof(struct rampool_pool_opts, group);
+	u.o.sysroot = fixture("x86-2node");
+	u.o.state_dir = "/tmp/rampool-v01";
+	u.o.log_fn = NULL;
+	u.o.log_data = NULL;
+	u.o.log_level = RAMPOOL_LOG_INFO;
+	assert_int_equal(rampool_pool_new(&u.o, &p), 0);
+	assert_string_equal(rampool_pool_sysroot(p), fixture("x86-2node"));
+	assert_string_equal(rampool_pool_state_dir(p), "/tmp/rampool-v01");
+	assert_int_equal(p->log.level, RAMPOOL_LOG_INFO);
+	assert_null(p->group);
+	rampool_pool_free(p);
+
+	/* a 0.2 caller's group is read and copied */
+	memset(&u.o, 0, sizeof(u.o));
+	u.o.sz = sizeof(u.o);
+	u.o.group = "kvm";
+	assert_int_equal(rampool_pool_new(&u.o, &p), 0);
+	assert_string_equal(p->group, "kvm");
+	assert_ptr_not_equal(p->group, u.o.group);
 	rampool_pool_free(p);
 }
 
@@ -553,6 +591,7 @@ int main(void)
 		cmocka_unit_test_setup(test_version, clean_env),
 		cmocka_unit_test_setup(test_defaults, clean_env),
 		cmocka_unit_test_setup(test_opts_size, clean_env),
+		cmocka_unit_test_setup(test_opts_v01, clean_env),
 		cmocka_unit_test_setup(test_sysroot, clean_env),
 		cmocka_unit_test_setup(test_state_dir, clean_env),
 		cmocka_unit_test_setup(test_log_level, clean_env),

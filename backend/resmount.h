@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* resmount.h: the mounts that hold reservations: one min_size hugetlbfs mount each, one tmpfs for shmem. */
+#ifndef RP_RESMOUNT_H
+#define RP_RESMOUNT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/vfs.h>
+
+#include "log.h"
+
+/* The calls resmount makes; unit tests swap them to drive error paths. */
+struct resmount_ops {
+	int (*mount)(const char *src, const char *target, const char *fstype,
+		     unsigned long flags, const void *data);
+	int (*umount2)(const char *target, int flags);
+	int (*mkdirat)(int dirfd, const char *path, mode_t mode);
+	int (*unlinkat)(int dirfd, const char *path, int flags);
+	int (*statfs)(const char *path, struct statfs *buf);
+	int (*openat)(int dirfd, const char *path, int flags, mode_t mode);
+	int (*fchown)(int fd, uid_t uid, gid_t gid);
+	int (*ftruncate)(int fd, off_t len);
+	int (*close)(int fd);
+};
+
+extern const struct resmount_ops resmount_default_ops;
+
+/*
+ * Mounts hugetlbfs on dir (an empty directory, made here with mode 0700)
+ * with pagesize, min_size = size = bytes (the kernel reserves the pages at
+ * once and keeps them reserved to the mount through punches: DESIGN facts
+ * 4, 13; and refuses growth past it), uid/gid and mode 0700. nosuid,
+ * nodev, noexec. -ENOMEM: the kernel has fewer free unreserved pages than
+ * asked (nothing left behind); -ENAMETOOLONG; other mount(2) errors (-EPERM
+ * without CAP_SYS_ADMIN).
+ */
+int resmount_hugetlbfs(const char *dir, uint64_t page_size, uint64_t bytes,
+		       uid_t uid, gid_t gid, const struct resmount_ops *ops,
+		       const struct rp_log *log);
+
+/* Mounts tmpfs on dir (made when missing) unless dir already is tmpfs. */
+int resmount_tmpfs(const char *dir, const struct resmount_ops *ops,
+		   const struct rp_log *log);
+
+/*
+ * Unmounts dir (never following a symlink) and removes the directory.
+ * -EBUSY: a process still has a file of it open or mapped (nothing
+ * changed). A dir that is not mounted is only removed.
+ */
+int resmount_remove(const char *dir, const struct resmount_ops *ops,
+		    const struct rp_log *log);
+
+/* True when dir is a mount of hugetlbfs (statfs magic). */
+bool resmount_is_hugetlbfs(const char *dir, const struct resmount_ops *ops);
+
+/*
+ * Pages in use in a hugetlbfs mount (f_blocks - f_bfree) and its size in
+ * pages (f_blocks). -errno of statfs.
+ */
+int resmount_usage(const char *dir, const struct resmount_ops *ops,
+		   uint64_t *used_pages, uint64_t *total_pages,
+		   uint64_t *page_size);
+
+/*
+ * Creates the backing file name in dirfd with O_EXCL | O_NOFOLLOW, mode
+ * 0600, owned by uid/gid and sized to bytes. Returns the fd (O_RDWR,
+ * O_CLOEXEC) or -errno; on failure the file is removed again.
+ */
+int resmount_create_file(int dirfd, const char *name, uid_t uid, gid_t gid,
+			 uint64_t bytes, const struct resmount_ops *ops,
+			 const struct rp_log *log);
+
+#endif

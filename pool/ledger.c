@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* ledger.c: the host-wide ledger: SQLite (WAL) in the state directory, schema, rows and sums. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "ledger.h"
+
+
+/*
+ * Version 1. res_node carries page_size and backing so that the triggers
+ * can keep `totals` (per page size, node and backing) without a join: a
+ * capacity decision reads a handful of sums, whatever the number of rows.
+ */
+static const char *const schema_v1 =
+	"CREATE TABLE res("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" kind INTEGER NOT NULL,"
+	" backing INTEGER NOT NULL,"
+	" page_size INTEGER NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" extra INTEGER NOT NULL,"
+	" state INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" pid INTEGER NOT NULL,"
+	" pid_start INTEGER NOT NULL,"
+	" flags INTEGER NOT NULL,"
+	" created INTEGER NOT NULL);"
+	"CREATE INDEX res_pid ON res(pid) WHERE pid != 0;"
+	"CREATE TABLE res_node("
+	" res_id INTEGER NOT NULL REFERENCES res(id) ON DELETE CASCADE,"
+	" idx INTEGER NOT NULL,"
+	" node INTEGER NOT NULL,"
+	" page_size INTEGER NOT NULL,"
+	" backing INTEGER NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" promised INTEGER NOT NULL,"
+	" populated INTEGER NOT NULL,"
+	" PRIMARY KEY(res_id, idx));"
+	"CREATE TABLE totals("
+	" page_size INTEGER NOT NULL,"
+	" node INTEGER NOT NULL,"
+	" backing INTEGER NOT NULL,"
+	" promised INTEGER NOT NULL,"
+	" populated INTEGER NOT NULL,"
+	" PRIMARY KEY(page_size, node, backing));"
+	"CREATE TRIGGER res_node_ins AFTER INSERT ON res_node BEGIN"
+	" INSERT OR IGNORE INTO totals VALUES"
+	"  (NEW.page_size, NEW.node, NEW.backing, 0, 0);"
+	" UPDATE totals SET promised = promised + NEW.promised,"
+	"  populated = populated + NEW.populated"
+	"  WHERE page_size = NEW.page_size AND node = NEW.node"
+	"  AND backing = NEW.backing;"
+	" END;"
+	"CREATE TRIGGER res_node_del AFTER DELETE ON res_node BEGIN"
+	" UPDATE totals SET promised = promised - OLD.promised,"
+	"  populated = populated - OLD.populated"
+	"  WHERE page_size = OLD.page_size AND node = OLD.node"
+	"  AND backing = OLD.backing;"
+	" END;"
+	"CREATE TRIGGER res_node_upd AFTER UPDATE ON res_node BEGIN"
+	" UPDATE totals SET promised = promised - OLD.promised + NEW.promised,"
+	"  populated = populated - OLD.populated + NEW.populated"
+	"  WHERE page_size = OLD.page_size AND node = OLD.node"
+	"  AND backing = OLD.backing;"
+	" END;";
+
+/* Migrations: migrations[v] takes a ledger of version v to v + 1. */
+static const char *const migrations[] = {
+	[0] = NULL,	/* 0 -> 1 is schema_v1 itself */
+};
+
+static int sql_err(struct ledger *l, int rc, const char *what)
+{
+	int err;
+
+	switch (rc & 0xff) {
+	case SQLITE_OK: return 0;
+	case SQLITE_NOMEM: err = ENOMEM; break;
+	case SQLITE_BUSY: case SQLITE_LOCKED: err = EBUSY; break;
+	case SQLITE_PERM: case SQLITE_READONLY: case SQLITE_AUTH:
+		err = EACCES; break;
+	case SQLITE_CANTOPEN: err = ENOENT; break;
+	case SQLITE_CONSTRAINT: err = EEXIST; break;
+	case SQLITE_FULL: err = ENOSPC; break;
+	case SQLITE_CORRUPT: case SQLITE_NOTADB: err = EUCLEAN; break;
+	default: err = EIO; break;
+	}
+	rp_err(&l->pool->log, "ledger: %s: %s", what,
+	       l->db ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc));
+	return -err;
+}
+
+static int exec(struct ledger *l, const char *sql)
+{
+	int rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL);
+
+	return rc ? sql_err(l, rc, sql) : 0;
+}
+
+static int prepare(struct ledger *l, const char *sql, sqlite3_stmt **st)
+{
+	int rc = sqlite3_prepare_v2(l->db, sql, -1, st, NULL);
+
+	return rc ? sql_err(l, rc, sql) : 0;
+}
+
+static int user_version(struct ledger *l, int *v)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(l, "PRAGMA user_version", &st);
+
+	if (ret)
+		return ret;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return sql_err(l, sqlite3_errcode(l->db), "user_version");
+	}
+	*v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int migrate(struct ledger *l)
+{
+	char sql[64];
+	int v = 0, ret;
+
+	ret = ledger_begin(l);
+	if (ret)
+		return ret;
+	ret = user_version(l, &v);
+	if (!ret && v > LEDGER_SCHEMA) {
+		rp_err(&l->pool->log, "ledger: schema version %d is newer "
+		       "than this library's %d", v, LEDGER_SCHEMA);
+		ret = -EPROTO;
+	}
+	if (!ret && v == 0)
+		ret = exec(l, schema_v1);
+	for (int i = v ? v : 1; !ret && i < LEDGER_SCHEMA; i++)
+		ret = exec(l, migrations[i]);
+	if (!ret && v != LEDGER_SCHEMA) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+			 LEDGER_SCHEMA);
+		ret = exec(l, sql);
+	}
+	if (ret) {
+		ledger_rollback(l);
+		return ret;
+	}
+	return ledger_commit(l);
+}
+
+/* The service group's gid, or -1 (root alone). */
+static gid_t service_gid(const struct rampool_pool *pool)
+{
+	const char *name = pool->group ? pool->group : "rampool";
+	struct group gr, *res = NULL;
+	char buf[4096];
+
+	if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) || !res)
+		return (gid_t)-1;
+	return res->gr_gid;
+}
+
+/*
+ * Makes the state directory (0755: reservation owners walk through it to
+ * their mounts) and the ledger file: 0660 root:group when the service group
+ * exists, else 0600. Only root creates them; SQLite's -wal and -shm files
+ * take the database file's owner and mode.
+ */
+static int make_files(struct ledger *l, const char *path)
+{
+	const char *dir = l->pool->state_dir;
+	gid_t gid = service_gid(l->pool);
+	int fd, err;
+
+	if (geteuid())
+		return -EACCES;
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		err = errno;
+		rp_err(&l->pool->log, "ledger: mkdir %s: %s", dir,
+		       strerror(err));
+		return -err;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = errno;
+		rp_err(&l->pool->log, "ledger: %s: %s", path, strerror(err));
+		return -err;
+	}
+	if (gid != (gid_t)-1 && (fchown(fd, 0, gid) || fchmod(fd, 0660))) {
+		err = errno;
+		close(fd);
+		rp_err(&l->pool->log, "ledger: %s: %s", path, strerror(err));
+		return -err;
+	}
+	close(fd);
+	return 0;
+}
+
+static int connect(struct ledger *l, const char *path, int mode)
+{
+	int flags = SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX |
+		    (mode == LEDGER_WRITE ? SQLITE_OPEN_READWRITE
+					  : SQLITE_OPEN_READONLY);
+	int rc, persist = 1;
+
+	rc = sqlite3_open_v2(path, &l->db, flags, NULL);
+	if (rc) {
+		int ret = sql_err(l, rc, path);
+
+		return ret == -EIO ? -EACCES : ret;
+	}
+	sqlite3_busy_timeout(l->db, 60000);
+	sqlite3_extended_result_codes(l->db, 1);
+	/* keep -wal and -shm so that readers without write access can open */
+	sqlite3_file_control(l->db, NULL, SQLITE_FCNTL_PERSIST_WAL, &persist);
+	if (mode == LEDGER_WRITE) {
+		rc = exec(l, "PRAGMA journal_mode = WAL");
+		if (!rc)
+			rc = exec(l, "PRAGMA synchronous = NORMAL");
+		if (rc)
+			return rc;
+	}
+	return exec(l, "PRAGMA foreign_keys = ON");
+}
+
+int ledger_open(struct rampool_pool *pool, int mode, struct ledger **out)
+{
+	char path[4096];
+	struct ledger *l;
+	int ret;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", pool->state_dir,
+			     LEDGER_FILE) >= sizeof(path)) {
+		rp_err(&pool->log, "ledger: state directory path too long");
+		return -ENAMETOOLONG;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->pool = pool;
+	if (access(path, F_OK)) {
+		ret = mode == LEDGER_WRITE ? make_files(l, path) : -ENOENT;
+		if (ret)
+			goto out_free;
+	} else if (access(path, mode == LEDGER_WRITE ? R_OK | W_OK : R_OK)) {
+		ret = -EACCES;
+		goto out_free;
+	}
+	ret = connect(l, path, mode);
+	if (!ret && mode == LEDGER_WRITE)
+		ret = migrate(l);
+	if (ret)
+		goto out_free;
+	l->writable = mode == LEDGER_WRITE;
+	*out = l;
+	return 0;
+out_free:
+	ledger_close(l);
+	return ret;
+}
+
+void ledger_close(struct ledger *l)
+{
+	if (!l)
+		return;
+	sqlite3_close_v2(l->db);
+	free(l);
+}
+
+bool ledger_writable(const struct ledger *l)
+{
+	return l->writable;
+}
+
+int ledger_begin(struct ledger *l)
+{
+	return exec(l, l->writable ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+int ledger_commit(struct ledger *l)
+{
+	return exec(l, "COMMIT");
+}
+
+void ledger_rollback(struct ledger *l)
+{
+	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ledger.h: the host-wide ledger of reservations and blocks (SQLite in the state directory). */
+#ifndef RP_LEDGER_H
+#define RP_LEDGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pool.h"
+
+#define LEDGER_FILE "ledger.db"
+#define LEDGER_SCHEMA 1
+#define LEDGER_MAX_NODES 64	/* per row: a guest spans a few nodes */
+
+/* Row kinds */
+#define LEDGER_RESERVATION	1	/* named, persistent (pid 0 when ready) */
+#define LEDGER_BLOCK		2	/* a VMM's block: goes with its process */
+
+/* Row flags */
+#define LEDGER_F_PREALLOC	(1u << 0)
+#define LEDGER_F_INTERLEAVE	(1u << 1)
+
+struct ledger_node {
+	int node;		/* RAMPOOL_NODE_ANY: not bound */
+	uint64_t size;
+	uint64_t populated;	/* placed on the node and checked */
+};
+
+struct ledger_row {
+	int64_t id;
+	char name[RAMPOOL_NAME_MAX + 32];
+	int kind;
+	int backing;		/* enum rampool_res_backing */
+	uint64_t page_size, size, extra;
+	int state;		/* RAMPOOL_RES_STATE_* */
+	uid_t uid;
+	int pid;		/* 0: persistent */
+	uint64_t pid_start;	/* the owner's start time (clock ticks) */
+	unsigned int flags;	/* LEDGER_F_* */
+	int64_t created;
+	unsigned int nr_nodes;
+	struct ledger_node nodes[LEDGER_MAX_NODES];
+};
+
+struct sqlite3;
+
+struct ledger {
+	struct sqlite3 *db;
+	struct rampool_pool *pool;
+	bool writable;
+};
+
+/* Open modes */
+#define LEDGER_READ	0
+#define LEDGER_WRITE	1	/* create the state dir and file if missing */
+
+/*
+ * Opens the ledger of the pool's state directory. LEDGER_READ of a ledger
+ * that does not exist yet gives -ENOENT; -EACCES when the caller may not
+ * read (or, for LEDGER_WRITE, write) it. Schema migrations run on a
+ * writable open.
+ */
+int ledger_open(struct rampool_pool *pool, int mode, struct ledger **out);
+void ledger_close(struct ledger *l);
+bool ledger_writable(const struct ledger *l);
+
+/* BEGIN IMMEDIATE (waits for other writers), COMMIT, ROLLBACK. */
+int ledger_begin(struct ledger *l);
+int ledger_commit(struct ledger *l);
+void ledger_rollback(struct ledger *l);
+
+/* Inserts r (its nodes too) and sets r->id. -EEXIST: the name is taken. */
+int ledger_insert(struct ledger *l, struct ledger_row *r);
+/* -ENOENT when no such row. */
+int ledger_get(struct ledger *l, const char *name, struct ledger_row *r);
+int ledger_delete(struct ledger *l, int64_t id);
+int ledger_set_state(struct ledger *l, int64_t id, int state, int pid,
+		     uint64_t pid_start);
+int ledger_set_populated(struct ledger *l, int64_t id, int node,
+			 uint64_t populated);
+/* New size and extra of a row with one node entry (grow). */
+int ledger_set_size(struct ledger *l, int64_t id, uint64_t size,
+		    uint64_t extra, int node, uint64_t node_size);
+
+/* Calls fn for each row (name order); stops at fn's first non-zero. */
+int ledger_each(struct ledger *l, bool owned_only,
+		int (*fn)(void *ctx, const struct ledger_row *r), void *ctx);
+
+/*
+ * The sums kept per page size, node and backing (by triggers, so no work
+ * grows with the number of rows): promised bytes (size + extra) and
+ * populated bytes. Calls fn for each non-empty entry.
+ */
+int ledger_totals(struct ledger *l,
+		  int (*fn)(void *ctx, uint64_t page_size, int node,
+			    int backing, uint64_t promised,
+			    uint64_t populated),
+		  void *ctx);
+/* Checks the sums against the rows: 0 when they agree, -EUCLEAN not. */
+int ledger_check_totals(struct ledger *l);
+
+/* The start time of pid (/proc/PID/stat field 22), 0 when it is gone. */
+uint64_t ledger_proc_start(int pid);
+/* True when the row's owner process is gone (pid reused counts as gone). */
+bool ledger_owner_dead(const struct ledger_row *r);
+
+#endif

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* ledger_rows.c: the ledger's rows (reservations and blocks), their node shares and the sums. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "../backend/parse.h"
+#include "ledger.h"
+
+
+static int fail(struct ledger *l, const char *what)
+{
+	int rc = sqlite3_extended_errcode(l->db);
+
+	if (rc == SQLITE_CONSTRAINT_UNIQUE ||
+	    rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return -EEXIST;
+	rp_err(&l->pool->log, "ledger: %s: %s", what, sqlite3_errmsg(l->db));
+	switch (rc & 0xff) {
+	case SQLITE_NOMEM: return -ENOMEM;
+	case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
+	case SQLITE_READONLY: case SQLITE_PERM: return -EACCES;
+	case SQLITE_FULL: return -ENOSPC;
+	default: return -EIO;
+	}
+}
+
+static int prep(struct ledger *l, const char *sql, sqlite3_stmt **st)
+{
+	if (sqlite3_prepare_v2(l->db, sql, -1, st, NULL))
+		return fail(l, sql);
+	return 0;
+}
+
+static int done(struct ledger *l, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st), ret = 0;
+
+	if (rc != SQLITE_DONE)
+		ret = fail(l, what);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int insert_nodes(struct ledger *l, const struct ledger_row *r)
+{
+	static const char sql[] =
+		"INSERT INTO res_node(res_id, idx, node, page_size, backing,"
+		" size, promised, populated) VALUES(?,?,?,?,?,?,?,?)";
+	sqlite3_stmt *st;
+	int ret = prep(l, sql, &st);
+
+	for (unsigned int i = 0; !ret && i < r->nr_nodes; i++) {
+		const struct ledger_node *n = &r->nodes[i];
+
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, r->id);
+		sqlite3_bind_int(st, 2, (int)i);
+		sqlite3_bind_int(st, 3, n->node);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)r->page_size);
+		sqlite3_bind_int(st, 5, r->backing);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)n->size);
+		/* the headroom is promised with the first share */
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)(n->size +
+					   (i ? 0 : r->extra)));
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)n->populated);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			ret = fail(l, "insert node share");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int ledger_insert(struct ledger *l, struct ledger_row *r)
+{
+	static const char sql[] =
+		"INSERT INTO res(name, kind, backing, page_size, size, extra,"
+		" state, uid, pid, pid_start, flags, created)"
+		" VALUES(?,?,?,?,?,?,?,?,?,?,?,?)";
+	sqlite3_stmt *st;
+	int ret = prep(l, sql, &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, r->kind);
+	sqlite3_bind_int(st, 3, r->backing);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)r->page_size);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)r->size);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)r->extra);
+	sqlite3_bind_int(st, 7, r->state);
+	sqlite3_bind_int64(st, 8, r->uid);
+	sqlite3_bind_int(st, 9, r->pid);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)r->pid_start);
+	sqlite3_bind_int(st, 11, (int)r->flags);
+	sqlite3_bind_int64(st, 12, r->created);
+	ret = done(l, st, "insert row");
+	if (ret)
+		return ret;
+	r->id = sqlite3_last_insert_rowid(l->db);
+	return insert_nodes(l, r);
+}
+
+static void row_from(sqlite3_stmt *st, struct ledger_row *r)
+{
+	const unsigned char *name = sqlite3_column_text(st, 1);
+
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(st, 0);
+	snprintf(r->name, sizeof(r->name), "%s", name ? (const char *)name : "");
+	r->kind = sqlite3_column_int(st, 2);
+	r->backing = sqlite3_column_int(st, 3);
+	r->page_size = (uint64_t)sqlite3_column_int64(st, 4);
+	r->size = (uint64_t)sqlite3_column_int64(st, 5);
+	r->extra = (uint64_t)sqlite3_column_int64(st, 6);
+	r->state = sqlite3_column_int(st, 7);
+	r->uid = (uid_t)sqlite3_column_int64(st, 8);
+	r->pid = sqlite3_column_int(st, 9);
+	r->pid_start = (uint64_t)sqlite3_column_int64(st, 10);
+	r->flags = (unsigned int)sqlite3_column_int(st, 11);
+	r->created = sqlite3_column_int64(st, 12);
+}
+
+static int load_nodes(struct ledger *l, struct ledger_row *r)
+{
+	static const char sql[] =
+		"SELECT node, size, populated FROM res_node WHERE res_id = ?"
+		" ORDER BY idx";
+	sqlite3_stmt *st;
+	int ret = prep(l, sql, &st), rc;
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, r->id);
+	r->nr_nodes = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	       r->nr_nodes < LEDGER_MAX_NODES) {
+		struct ledger_node *n = &r->nodes[r->nr_nodes++];
+
+		n->node = sqlite3_column_int(st, 0);
+		n->size = (uint64_t)sqlite3_column_int64(st, 1);
+		n->populated = (uint64_t)sqlite3_column_int64(st, 2);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = fail(l, "read node shares");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+#define ROW_COLS "id, name, kind, backing, page_size, size, extra, state," \
+		 " uid, pid, pid_start, flags, created"
+
+int ledger_get(struct ledger *l, const char *name, struct ledger_row *r)
+{
+	sqlite3_stmt *st;
+	int ret = prep(l, "SELECT " ROW_COLS " FROM res WHERE name = ?", &st);
+	int rc;
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		row_from(st, r);
+	else
+		ret = rc == SQLITE_DONE ? -ENOENT : fail(l, "read row");
+	sqlite3_finalize(st);
+	return ret ? ret : load_nodes(l, r);
+}
+
+int ledger_each(struct ledger *l, bool owned_only,
+		int (*fn)(void *ctx, const struct ledger_row *r), void *ctx)
+{
+	const char *sql = owned_only ?
+		"SELECT " ROW_COLS " FROM res WHERE pid != 0 ORDER BY name" :
+		"SELECT " ROW_COLS " FROM res ORDER BY name";
+	struct ledger_row *r;
+	sqlite3_stmt *st;
+	int ret, rc;
+
+	r = malloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	ret = prep(l, sql, &st);
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row_from(st, r);
+		ret = load_nodes(l, r);
+		if (!ret)
+			ret = fn(ctx, r);
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = fail(l, "list rows");
+	sqlite3_finalize(st);
+	free(r);
+	return ret;
+}
+
+int ledger_delete(struct ledger *l, int64_t id)
+{
+	sqlite3_stmt *st;
+	int ret = prep(l, "DELETE FROM res WHERE id = ?", &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, id);
+	return done(l, st, "delete row");
+}
+
+int ledger_set_state(struct ledger *l, int64_t id, int state, int pid,
+		     uint64_t pid_start)
+{
+	sqlite3_stmt *st;
+	int ret = prep(l, "UPDATE res SET state = ?, pid = ?, pid_start = ?"
+		       " WHERE id = ?", &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int(st, 1, state);
+	sqlite3_bind_int(st, 2, pid);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)pid_start);
+	sqlite3_bind_int64(st, 4, id);
+	return done(l, st, "set state");
+}
+
+int ledger_set_populated(struct ledger *l, int64_t id, int node,
+			 uint64_t populated)
+{
+	sqlite3_stmt *st;
+	int ret = prep(l, "UPDATE res_node SET populated = ?"
+		       " WHERE res_id = ? AND node = ?", &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)populated);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_int(st, 3, node);
+	return done(l, st, "set populated");
+}
+
+int ledger_set_size(struct ledger *l, int64_t id, uint64_t size,
+		    uint64_t extra, int node, uint64_t node_size)
+{
+	sqlite3_stmt *st;
+	int ret = prep(l, "UPDATE res SET size = ?, extra = ? WHERE id = ?",
+		       &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)extra);
+	sqlite3_bind_int64(st, 3, id);
+	ret = done(l, st, "set size");
+	if (ret)
+		return ret;
+	ret = prep(l, "UPDATE res_node SET size = ?, promised = ?"
+		   " WHERE res_id = ? AND node = ?", &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)node_size);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)(node_size + extra));
+	sqlite3_bind_int64(st, 3, id);
+	sqlite3_bind_int(st, 4, node);
+	return done(l, st, "set node size");
+}
+
+int ledger_totals(struct ledger *l,
+		  int (*fn)(void *ctx, uint64_t page_size, int node,
+			    int backing, uint64_t promised,
+			    uint64_t populated),
+		  void *ctx)
+{
+	sqlite3_stmt *st;
+	int ret = prep(l, "SELECT page_size, node, backing, promised,"
+		       " populated FROM totals WHERE promised != 0"
+		       " OR populated != 0 ORDER BY page_size, node", &st);
+	int rc;
+
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		ret = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0),
+			 sqlite3_column_int(st, 1), sqlite3_column_int(st, 2),
+			 (uint64_t)sqlite3_column_int64(st, 3),
+			 (uint64_t)sqlite3_column_int64(st, 4));
+	if (!ret && rc != SQLITE_DONE)
+		ret = fail(l, "read sums");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int ledger_check_totals(struct ledger *l)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM (SELECT page_size, node, backing,"
+		" sum(promised) p, sum(populated) q FROM res_node"
+		" GROUP BY page_size, node, backing) s"
+		" FULL OUTER JOIN (SELECT * FROM totals WHERE promised != 0"
+		" OR populated != 0) t USING (page_size, node, backing)"
+		" WHERE s.p IS NOT t.promised OR s.q IS NOT t.populated";
+	sqlite3_stmt *st;
+	int ret = prep(l, sql, &st);
+
+	if (ret)
+		return ret;
+	if (sqlite3_step(st) != SQLITE_ROW)
+		ret = fail(l, "check sums");
+	else if (sqlite3_column_int(st, 0))
+		ret = -EUCLEAN;
+	sqlite3_finalize(st);
+	return ret;
+}
+
+uint64_t ledger_proc_start(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = (ssize_t)fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* the command may hold spaces and parentheses: start after the last */
+	p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	/* fields 3..22: state is 3, starttime is 22 */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u "
+		   "%*u %*d %*d %*d %*d %*d %*d %llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+bool ledger_owner_dead(const struct ledger_row *r)
+{
+	if (!r->pid)
+		return false;
+	return ledger_proc_start(r->pid) != r->pid_start;
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* res.h: what the reservation files of pool/ share: names, paths, capacity, recovery. */
+#ifndef RP_RES_H
+#define RP_RES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ledger.h"
+#include "pool.h"
+
+struct topo;
+
+/* 0 when name matches [A-Za-z0-9][A-Za-z0-9._-]{0,63}, else -EINVAL. */
+int res_name_check(const char *name);
+
+/*
+ * Paths of a reservation: its mount point (hugetlb) or directory, and its
+ * backing file. -ENAMETOOLONG when the state directory makes them too
+ * long (never truncated).
+ */
+int res_mount_dir(const struct rampool_pool *pool, const char *name,
+		  char *buf, size_t len);
+int res_file_path(const struct rampool_pool *pool, int backing,
+		  const char *name, char *buf, size_t len);
+int res_shm_dir(const struct rampool_pool *pool, char *buf, size_t len);
+#define RES_MNT_DIR "mnt"
+#define RES_SHM_DIR "shm"
+#define RES_FILE "mem"
+
+/* The resmount ops in force (the pool's mocks, or the real calls). */
+const struct resmount_ops *res_mops(const struct rampool_pool *pool);
+
+/* One node's need in a capacity check (node RAMPOOL_NODE_ANY: anywhere). */
+struct res_need {
+	int node;
+	uint64_t bytes;
+};
+
+/*
+ * Reads the kernel's counters (no mount table) into *t for the checks
+ * below. The caller frees it with topo_free.
+ */
+int res_counters(struct rampool_pool *pool, struct topo **t);
+
+/*
+ * What a new reservation of page_size/backing could be granted on node
+ * (RAMPOOL_NODE_ANY: anywhere) now, from the kernel's counters and the
+ * ledger's sums. Hugetlb: the kernel's unreserved free pages host-wide,
+ * and on a node its free pages less every outstanding reservation (a
+ * reservation is global: any of them may land on this node, fact 5).
+ * Shmem: available memory less what the ledger owes.
+ */
+int res_grantable(struct ledger *l, const struct topo *t, uint64_t page_size,
+		  int backing, int node, uint64_t *out);
+
+/*
+ * Checks needs[] all together. 0 fits; -ENOSPC does not (the pool's
+ * shortfall table says where); -EINVAL a node that cannot hold memory.
+ */
+int res_check(struct rampool_pool *pool, struct ledger *l,
+	      const struct topo *t, uint64_t page_size, int backing,
+	      const struct res_need *needs, unsigned int n);
+
+/* Records one shortfall line for rampool_pool_last_shortfall. */
+int res_shortfall_add(struct rampool_pool *pool, int node,
+		      uint64_t page_size, uint64_t need, uint64_t grantable);
+void res_shortfall_clear(struct rampool_pool *pool);
+
+/* Removes a reservation's file and mount (a block's: nothing). */
+int res_destroy_objects(struct rampool_pool *pool, const struct ledger_row *r);
+
+/*
+ * Removes a row's kernel objects (file, mount) and the row, inside the
+ * caller's transaction. -EBUSY: the mount is still in use (row kept).
+ */
+int res_destroy(struct rampool_pool *pool, struct ledger *l,
+		const struct ledger_row *r);
+
+/*
+ * Undoes the rows of owners that died (pending reservations, blocks):
+ * their files and mounts go, then the rows. Runs in its own transaction;
+ * a ledger open for reading is left alone.
+ */
+int res_recover(struct rampool_pool *pool, struct ledger *l);
+
+/* Opens the ledger for writing and recovers; -EACCES when not allowed. */
+int res_open_write(struct rampool_pool *pool, struct ledger **out);
+
+/* True when the caller may act on r: its owner, or root. */
+bool res_may(const struct ledger_row *r);
+
+/*
+ * Pages of a hugetlb reservation's mount in use now (statfs), in bytes;
+ * the ledger's figure when the mount cannot be read.
+ */
+uint64_t res_populated_now(const struct rampool_pool *pool,
+			   const struct ledger_row *r);
+
+/* A VMM's block in the ledger (block_ledger.c). */
+struct block_ledger_spec {
+	bool hugetlb;
+	uint64_t page_size, max_size;
+	int node;		/* RAMPOOL_NODE_ANY: not one node */
+};
+int block_ledger_pending(struct rampool_pool *pool,
+			 const struct block_ledger_spec *s, int64_t *id);
+int block_ledger_ready(struct rampool_pool *pool, int64_t id, int node,
+		       uint64_t populated);
+void block_ledger_drop(struct rampool_pool *pool, int64_t id);
+
+#endif

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* reservation.c: named reservations: the check, the mount and file, population, release and growth. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../backend/resmount.h"
+#include "../backend/topology.h"
+#include "block.h"
+#include "res.h"
+
+/* ---- names and paths ---------------------------------------------------- */
+
+int res_name_check(const char *name)
+{
+	size_t n;
+
+	if (!name || !name[0])
+		return -EINVAL;
+	n = strlen(name);
+	if (n > RAMPOOL_NAME_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int path_of(char *buf, size_t len, const char *a, const char *b,
+		   const char *c, const char *d)
+{
+	int n = snprintf(buf, len, "%s/%s%s%s%s%s", a, b, c ? "/" : "",
+			 c ? c : "", d ? "/" : "", d ? d : "");
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int res_mount_dir(const struct rampool_pool *pool, const char *name,
+		  char *buf, size_t len)
+{
+	return path_of(buf, len, pool->state_dir, RES_MNT_DIR, name, NULL);
+}
+
+int res_shm_dir(const struct rampool_pool *pool, char *buf, size_t len)
+{
+	return path_of(buf, len, pool->state_dir, RES_SHM_DIR, NULL, NULL);
+}
+
+int res_file_path(const struct rampool_pool *pool, int backing,
+		  const char *name, char *buf, size_t len)
+{
+	if (backing == RAMPOOL_RES_HUGETLB)
+		return path_of(buf, len, pool->state_dir, RES_MNT_DIR, name,
+			       RES_FILE);
+	return path_of(buf, len, pool->state_dir, RES_SHM_DIR, name, NULL);
+}
+
+bool res_may(const struct ledger_row *r)
+{
+	return geteuid() == 0 || getuid() == r->uid;
+}
+
+uint64_t res_populated_now(const struct rampool_pool *pool,
+			   const struct ledger_row *r)
+{
+	uint64_t used, total, ps, sum = 0;
+	char dir[4096];
+
+	if (r->backing != RAMPOOL_RES_HUGETLB || r->kind != LEDGER_RESERVATION ||
+	    res_mount_dir(pool, r->name, dir, sizeof(dir)) ||
+	    resmount_usage(dir, res_mops(pool), &used, &total, &ps)) {
+		for (unsigned int i = 0; i < r->nr_nodes; i++)
+			sum += r->nodes[i].populated;
+		return sum;
+	}
+	return used * ps;
+}
+
+/* ---- ledger access ------------------------------------------------------ */
+
+static bool dir_empty(const char *path)
+{
+	struct dirent *d;
+	int n = 0;
+	DIR *dp;
+
+	dp = opendir(path);
+	if (!dp)
+		return false;
+	while ((d = readdir(dp)))
+		if (strcmp(d->d_name, ".") && strcmp(d->d_name, ".."))
+			n++;
+	closedir(dp);
+	return !n;
+}
+
+int res_destroy_objects(struct rampool_pool *pool, const struct ledger_row *r)
+{
+	const struct resmount_ops *ops = res_mops(pool);
+	char path[4096];
+	int ret;
+
+	if (r->kind != LEDGER_RESERVATION)
+		return 0;	/* a block's file went with its process */
+	if (r->backing == RAMPOOL_RES_HUGETLB) {
+		ret = res_mount_dir(pool, r->name, path, sizeof(path));
+		/* the mount takes its file and every page with it */
+		return ret ? ret : resmount_remove(path, ops, &pool->log);
+	}
+	ret = res_file_path(pool, r->backing, r->name, path, sizeof(path));
+	if (ret)
+		return ret;
+	if (ops->unlinkat(AT_FDCWD, path, 0) && errno != ENOENT) {
+		ret = -errno;
+		rp_err(&pool->log, "unlink %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	/*
+	 * The last shmem file gone: the pool's tmpfs goes too. Only when
+	 * empty: unmounting a tmpfs would destroy the files still in it.
+	 * Under the ledger's lock, so no reservation is being made in it.
+	 */
+	if (!res_shm_dir(pool, path, sizeof(path)) && dir_empty(path))
+		resmount_remove(path, ops, &pool->log);
+	return 0;
+}
+
+int res_destroy(struct rampool_pool *pool, struct ledger *l,
+		const struct ledger_row *r)
+{
+	int ret = res_destroy_objects(pool, r);
+
+	return ret ? ret : ledger_delete(l, r->id);
+}
+
+struct recover_ctx {
+	struct rampool_pool *pool;
+	struct ledger *l;
+	int ret;
+};
+
+static int recover_one(void *ctx, const struct ledger_row *r)
+{
+	struct recover_ctx *c = ctx;
+	int ret;
+
+	if (!ledger_owner_dead(r))
+		return 0;
+	rp_info(&c->pool->log, "ledger: undoing %s of pid %d, which died",
+		r->name, r->pid);
+	ret = res_destroy(c->pool, c->l, r);
+	if (ret && !c->ret)
+		c->ret = ret;	/* go on with the others */
+	return 0;
+}
+
+/*
+ * Intent files (res_new.c) of processes that died between making a
+ * reservation's mount or file and committing its row: what no row
+ * explains goes. Cheap: the directory holds only reservations in flight.
+ */
+static int recover_intents(struct rampool_pool *pool, struct ledger *l)
+{
+	struct ledger_row *r;
+	char dir[4096];
+	struct dirent *d;
+	DIR *dp;
+	int dfd;
+
+	if (path_of(dir, sizeof(dir), pool->state_dir, "intent", NULL, NULL))
+		return 0;
+	dp = opendir(dir);
+	if (!dp)
+		return 0;
+	r = malloc(sizeof(*r));
+	dfd = dirfd(dp);
+	while (r && (d = readdir(dp))) {
+		unsigned long long start = 0;
+		int pid = 0, fd;
+		FILE *f;
+
+		if (res_name_check(d->d_name))
+			continue;
+		fd = openat(dfd, d->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		f = fd >= 0 ? fdopen(fd, "r") : NULL;
+		if (f && fscanf(f, "%d %llu", &pid, &start) != 2)
+			pid = 0;
+		if (f)
+			fclose(f);
+		else if (fd >= 0)
+			close(fd);
+		if (pid > 0 && ledger_proc_start(pid) == start)
+			continue;	/* still at work */
+		if (ledger_get(l, d->d_name, r) == -ENOENT) {
+			memset(r, 0, sizeof(*r));
+			/* res_name_check bounded it */
+			memcpy(r->name, d->d_name, strlen(d->d_name) + 1);
+			r->kind = LEDGER_RESERVATION;
+			rp_info(&pool->log, "ledger: removing what pid %d left "
+				"of %s", pid, d->d_name);
+			r->backing = RAMPOOL_RES_HUGETLB;
+			res_destroy_objects(pool, r);
+			r->backing = RAMPOOL_RES_SHMEM;
+			res_destroy_objects(pool, r);
+		}
+		unlinkat(dfd, d->d_name, 0);
+	}
+	closedir(dp);
+	free(r);
+	return r ? 0 : -ENOMEM;
+}
+
+int res_recover(struct rampool_pool *pool, struct ledger *l)
+{
+	struct recover_ctx c = { .pool = pool, .l = l };
+	int ret;
+
+	if (!ledger_writable(l))
+		return 0;
+	ret = ledger_begin(l);
+	if (ret)
+		return ret;
+	ret = recover_intents(pool, l);
+	if (!ret)
+		ret = ledger_each(l, true, recover_one, &c);
+	if (ret) {
+		ledger_rollback(l);
+		return ret;
+	}
+	ret = ledger_commit(l);
+	return ret ? ret : c.ret;
+}
+
+int res_open_write(struct rampool_pool *pool, struct ledger **out)
+{
+	struct ledger *l;
+	int ret = ledger_open(pool, LEDGER_WRITE, &l);
+
+	if (ret)
+		return ret;
+	ret = res_recover(pool, l);
+	if (ret && ret != -EBUSY) {
+		ledger_close(l);
+		return ret;
+	}
+	*out = l;
+	return 0;
+}
+
+/* Opens the ledger to read a row; the caller closes it. */
+static int get_row(struct rampool_pool *pool, const char *name, bool write,
+		   struct ledger **lp, struct ledger_row *r)
+{
+	struct ledger *l;
+	int ret;
+
+	if (!pool || res_name_check(name)) {
+		if (pool)
+			rp_err(&pool->log, "bad reservation name '%s'",
+			       name ? name : "(null)");
+		return -EINVAL;
+	}
+	ret = write ? res_open_write(pool, &l)
+		    : ledger_open(pool, LEDGER_READ, &l);
+	if (ret)
+		return ret == -ENOENT ? -ENOENT : ret;
+	ret = write ? ledger_begin(l) : 0;
+	if (!ret)
+		ret = ledger_get(l, name, r);
+	if (!ret && (r->kind != LEDGER_RESERVATION || !res_may(r))) {
+		ret = r->kind != LEDGER_RESERVATION ? -ENOENT : -EPERM;
+		if (ret == -EPERM)
+			rp_err(&pool->log, "%s belongs to uid %u", name,
+			       (unsigned int)r->uid);
+	}
+	if (ret) {
+		if (write)
+			ledger_rollback(l);
+		ledger_close(l);
+		return ret;
+	}
+	*lp = l;
+	return 0;
+}
+
+/* ---- release, path, grow ------------------------------------------------ */
+
+int rampool_reservation_release(struct rampool_pool *pool, const char *name)
+{
+	struct ledger_row *r;
+	struct ledger *l;
+	int ret;
+
+	r = malloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	ret = get_row(pool, name, true, &l, r);
+	if (ret)
+		goto out;
+	if (r->state == RAMPOOL_RES_STATE_PENDING && !ledger_owner_dead(r)) {
+		rp_err(&pool->log, "%s is still being made by pid %d", name,
+		       r->pid);
+		ret = -EBUSY;
+	}
+	if (!ret)
+		ret = res_destroy(pool, l, r);
+	if (ret == -EBUSY)
+		rp_err(&pool->log, "%s is still open or mapped by a process",
+		       name);
+	if (ret)
+		ledger_rollback(l);
+	else
+		ret = ledger_commit(l);
+	ledger_close(l);
+out:
+	free(r);
+	return ret;
+}
+
+int rampool_reservation_path(struct rampool_pool *pool, const char *name,
+			     char *buf, size_t len)
+{
+	struct ledger_row *r;
+	struct ledger *l;
+	char path[4096];
+	int ret;
+
+	if (!buf)
+		return -EINVAL;
+	r = malloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	ret = get_row(pool, name, false, &l, r);
+	if (ret)
+		goto out;
+	ledger_close(l);
+	ret = res_file_path(pool, r->backing, r->name, path, sizeof(path));
+	if (!ret && strlen(path) >= len)
+		ret = -ERANGE;
+	if (!ret)
+		memcpy(buf, path, strlen(path) + 1);
+out:
+	free(r);
+	return ret;
+}
