@@ -61,11 +61,13 @@ POOLCTL   := $(BUILD)/poolctl
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUNC_SRC  := $(wildcard tests/func/*.c)
-FUNC_BIN  := $(patsubst tests/func/%.c,$(BUILD)/tests/func/%,\
-	     $(filter-out tests/func/t_%.c tests/func/res_%.c,$(FUNC_SRC)))
-# the reservation tests of issue 7 (make check-res until the library lands)
-RES_BIN   := $(patsubst tests/func/%.c,$(BUILD)/tests/func/%,\
-	     $(wildcard tests/func/res_*.c))
+# the reservation tests of issue 7 (make check-res)
+RES_NAMES := res_race res_crash res_guarantee res_security res_qemu res_scrub \
+	     res_functional
+RES_BIN   := $(RES_NAMES:%=$(BUILD)/tests/func/%)
+FUNC_BIN  := $(filter-out $(RES_BIN),\
+	     $(patsubst tests/func/%.c,$(BUILD)/tests/func/%,\
+	     $(filter-out tests/func/t_%.c,$(FUNC_SRC))))
 RES_SH    := $(wildcard tests/res/res_*)
 T_OBJ     := $(BUILD)/obj/tests/func/t_util.o $(BUILD)/obj/tests/func/t_res.o
 
@@ -99,15 +101,18 @@ $(ARLIB): $(LIB_OBJ)
 	@[ "$(V)" = 1 ] || echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(POOLCTL): tools/poolctl.c include/rampool.h $(SOLIB)
+TOOL_SRC  := $(wildcard tools/*.c)
+TOOL_DEPS := $(TOOL_SRC) $(wildcard tools/*.h) include/rampool.h $(SOLIB)
+
+$(POOLCTL): $(TOOL_DEPS)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
-	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) $< -o $@ \
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) $(TOOL_SRC) -o $@ \
 		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN' \
 		$(call pc_libs,json-c) $(LDFLAGS)
 
 # installed copy: no rpath
-$(BUILD)/poolctl.install: tools/poolctl.c include/rampool.h $(SOLIB)
-	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) $< -o $@ \
+$(BUILD)/poolctl.install: $(TOOL_DEPS)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) $(TOOL_SRC) -o $@ \
 		-L$(BUILD) -lrampool $(call pc_libs,json-c) $(LDFLAGS)
 
 PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
@@ -119,7 +124,8 @@ $(BUILD)/rampool.pc: rampool.pc.in Makefile
 
 # ---- tests ------------------------------------------------------------------
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(ARLIB) $(wildcard tests/unit/*.h)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(ARLIB) $(wildcard tests/unit/*.h) \
+		       tests/t_compat.h
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) -I. \
@@ -127,12 +133,12 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(ARLIB) $(wildcard tests/unit/*.h)
 		$(call pc_libs,cmocka) $(LIBDEPS) $(LDFLAGS)
 
 $(T_OBJ): $(BUILD)/obj/tests/func/%.o: tests/func/%.c tests/func/t_util.h \
-				      tests/func/t_res.h | deps
+				      tests/func/t_res.h tests/t_compat.h | deps
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) -c $< -o $@
 
 $(BUILD)/tests/func/%: tests/func/%.c $(T_OBJ) $(SOLIB) tests/func/t_util.h \
-		       tests/func/t_res.h
+		       tests/func/t_res.h tests/t_compat.h
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) \
@@ -145,7 +151,7 @@ $(BUILD)/tests/func/%: tests/func/%.c $(T_OBJ) $(SOLIB) tests/func/t_util.h \
 WRAP_FNS := malloc calloc realloc strdup mmap memfd_create fallocate madvise \
 	    pthread_create
 $(BUILD)/tests/func/inject_%: tests/func/inject_%.c $(T_OBJ) $(ARLIB) \
-			      tests/func/t_util.h
+			      tests/func/t_util.h tests/t_compat.h
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) $< $(T_OBJ) \
@@ -190,15 +196,24 @@ $(BUILD)/bench/prealloc: bench/prealloc.c include/rampool.h $(SOLIB)
 		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' \
 		$(call pc_libs,json-c) -lpthread $(LDFLAGS)
 
-bench: all $(BUILD)/bench/prealloc
+$(BUILD)/bench/reserve: bench/reserve.c include/rampool.h $(SOLIB)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $< -o $@ \
+		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS)
+
+# RESERVE_ARGS is passed to bench/reserve, e.g. RESERVE_ARGS='-i 50 -n 1000'.
+RESERVE_ARGS ?=
+bench: all $(BUILD)/bench/prealloc $(BUILD)/bench/reserve
 	$(Q)scripts/hplock $(BUILD)/bench/prealloc $(BENCH_ARGS)
+	$(Q)scripts/hplock $(BUILD)/bench/reserve $(RESERVE_ARGS)
 
 FUZZ_CC ?= clang
 fuzz: EXTRA_DEPS += clang
 fuzz: deps
 	@mkdir -p $(BUILD)/fuzz
 	$(Q)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
-		-Iinclude tests/fuzz/fuzz_parse.c backend/parse.c \
+		-Iinclude tests/fuzz/fuzz_parse.c backend/parse.c backend/bitmap.c \
 		-o $(BUILD)/fuzz/fuzz_parse
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(Q)$(BUILD)/fuzz/fuzz_parse -max_total_time=$${FUZZ_SECONDS:-60} \

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitmap.h"
 #include "parse.h"
 
 static int fail(const char **why, const char *reason)
@@ -60,7 +61,7 @@ int parse_list(const char *s, size_t len, uint64_t *bits, unsigned int nbits,
 	unsigned int n = 0;
 	int ret;
 
-	memset(bits, 0, ((nbits + 63) / 64) * sizeof(*bits));
+	memset(bits, 0, BITMAP_WORDS(nbits) * sizeof(*bits));
 	if (len == 0)
 		return fail(why, "empty (truncated?)");
 	if (s[len - 1] != '\n')
@@ -83,11 +84,9 @@ int parse_list(const char *s, size_t len, uint64_t *bits, unsigned int nbits,
 		}
 		if (hi >= nbits)
 			return fail(why, "number beyond the supported maximum");
-		for (uint64_t i = lo; i <= hi; i++) {
-			if (!bit_test(bits, (unsigned int)i))
-				n++;
-			bits[i / 64] |= 1ULL << (i % 64);
-		}
+		n += (unsigned int)(hi - lo + 1 -
+				    bitmap_count(bits, lo, hi - lo + 1));
+		bitmap_set(bits, lo, hi - lo + 1);
 		if (pos < len) {
 			if (s[pos] != ',' || pos + 1 == len)
 				return fail(why, "expected ',' between ranges");

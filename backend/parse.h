@@ -23,11 +23,6 @@ int parse_u64_line(const char *s, size_t len, uint64_t *out, const char **why);
 int parse_list(const char *s, size_t len, uint64_t *bits, unsigned int nbits,
 	       unsigned int *count, const char **why);
 
-static inline bool bit_test(const uint64_t *bits, unsigned int i)
-{
-	return bits[i / 64] >> (i % 64) & 1;
-}
-
 /*
  * meminfo: lines "[Node N ]Key:   value[ kB]". For each of nkeys keys,
  * values[i] gets the value in bytes (kB multiplied out) or the plain count

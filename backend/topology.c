@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitmap.h"
 #include "mounts.h"
 #include "parse.h"
 #include "topology.h"
@@ -58,7 +59,7 @@ static int read_list(struct sysfs *s, const char *rel, uint64_t *bits,
 static int read_cpulist(struct sysfs *s, const char *rel, char **text,
 			unsigned int *count)
 {
-	uint64_t cpus[TOPO_MAX_CPUS / 64];
+	uint64_t cpus[BITMAP_WORDS(TOPO_MAX_CPUS)];
 	const char *why = NULL;
 	size_t len;
 	char *buf;
@@ -244,8 +245,8 @@ static int read_node(struct sysfs *s, struct topo *t, struct topo_node *n)
 
 static int read_nodes(struct sysfs *s, struct topo *t)
 {
-	uint64_t online[TOPO_MAX_NODES / 64], mem[TOPO_MAX_NODES / 64],
-		cpu[TOPO_MAX_NODES / 64], normal[TOPO_MAX_NODES / 64];
+	uint64_t online[BITMAP_WORDS(TOPO_MAX_NODES)], mem[BITMAP_WORDS(TOPO_MAX_NODES)],
+		cpu[BITMAP_WORDS(TOPO_MAX_NODES)], normal[BITMAP_WORDS(TOPO_MAX_NODES)];
 	unsigned int count, k = 0;
 	int ret;
 
@@ -270,15 +271,15 @@ static int read_nodes(struct sysfs *s, struct topo *t)
 	for (unsigned int id = 0; id < TOPO_MAX_NODES; id++) {
 		struct topo_node *n;
 
-		if (!bit_test(online, id))
+		if (!bitmap_test(online, id))
 			continue;
 		n = &t->nodes[k++];
 		t->nr_nodes = k;
 		n->id = (int)id;
 		n->flags = RAMPOOL_NODE_F_ONLINE |
-			   (bit_test(mem, id) ? RAMPOOL_NODE_F_HAS_MEMORY : 0) |
-			   (bit_test(cpu, id) ? RAMPOOL_NODE_F_HAS_CPU : 0) |
-			   (bit_test(normal, id) ?
+			   (bitmap_test(mem, id) ? RAMPOOL_NODE_F_HAS_MEMORY : 0) |
+			   (bitmap_test(cpu, id) ? RAMPOOL_NODE_F_HAS_CPU : 0) |
+			   (bitmap_test(normal, id) ?
 				    RAMPOOL_NODE_F_HAS_NORMAL_MEMORY : 0);
 		ret = read_node(s, t, n);
 		if (ret)

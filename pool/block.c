@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* block.c: RAM blocks: validated options, a bound backing, population and its undo. */
+/* block.c: RAM blocks: a bound backing made in phases or attached, population and its undo. */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <numaif.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -12,40 +10,12 @@
 #include <unistd.h>
 
 #include "../backend/backing.h"
+#include "../backend/bitmap.h"
 #include "../backend/mounts.h"
-#include "../backend/parse.h"
 #include "../backend/prealloc.h"
 #include "../backend/topology.h"
 #include "block.h"
 #include "pool.h"
-
-#define LONG_BITS (8 * (int)sizeof(unsigned long))
-#define MASK_LONGS (PREALLOC_MAX_NODES / LONG_BITS)
-#define MAX_THREADS 256
-
-struct rampool_block {
-	struct rampool_pool *pool;
-	struct backing b;
-	uint64_t size, max_size, page_size;
-	int node;			/* single node, or RAMPOOL_NODE_ANY */
-	int mpol_mode;			/* MPOL_*, or -1 when unbound */
-	unsigned long nodemask[MASK_LONGS];
-	cpu_set_t *cpus;		/* CPUs of the node(s), NULL: any */
-	size_t cpus_size;
-	unsigned int flags, threads;
-	rampool_progress_fn progress;
-	void *progress_data;
-	uint64_t *populated;		/* one bit per page of max_size */
-	uint64_t npages;
-	atomic_bool cancel;
-	atomic_bool *cancelp;		/* &cancel, or a pool-wide flag */
-};
-
-/* The base page: 4 KiB on x86, 4/16/64 KiB on arm64. */
-static uint64_t base_page(void)
-{
-	return (uint64_t)sysconf(_SC_PAGESIZE);
-}
 
 static const struct backing_ops *bops(const struct rampool_block *blk)
 {
@@ -59,182 +29,43 @@ static const struct prealloc_ops *pops(const struct rampool_block *blk)
 				       : &prealloc_default_ops;
 }
 
-/* ---- options ------------------------------------------------------------ */
-
-__attribute__((format(printf, 2, 3)))
-static int bad(struct rampool_pool *pool, const char *fmt, ...)
-{
-	char msg[200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	rp_err(&pool->log, "block: %s", msg);
-	return -EINVAL;
-}
-
-static bool is_hugetlb(enum rampool_backing k)
-{
-	return k == RAMPOOL_BACKING_MEMFD_HUGETLB ||
-	       k == RAMPOOL_BACKING_HUGETLBFS;
-}
-
-/* Adds a node's CPUs to the block's set and its bit to the mask. */
-static int add_node(struct rampool_block *blk, const struct topo *t, int id)
-{
-	const struct topo_node *n = topo_node_by_id(t, id);
-	uint64_t bits[TOPO_MAX_CPUS / 64];
-	int ret;
-
-	if (id < 0 || id >= PREALLOC_MAX_NODES || !n)
-		return bad(blk->pool, "node %d does not exist or is offline", id);
-	if (!(n->flags & RAMPOOL_NODE_F_HAS_MEMORY) || !n->mem_total)
-		return bad(blk->pool, "node %d has no memory", id);
-	if (blk->nodemask[id / LONG_BITS] & 1UL << (id % LONG_BITS))
-		return bad(blk->pool, "node %d is listed twice", id);
-	blk->nodemask[id / LONG_BITS] |= 1UL << (id % LONG_BITS);
-	/* a CPU-less node (memory only) leaves the threads unpinned */
-	if (!n->nr_cpus)
-		return 0;
-	ret = topo_node_cpus(n, bits, TOPO_MAX_CPUS);
-	if (ret)
-		return ret;	/* -ENOMEM: the list was checked by topo_read */
-	if (!blk->cpus) {
-		blk->cpus = CPU_ALLOC(TOPO_MAX_CPUS);
-		if (!blk->cpus)
-			return -ENOMEM;
-		blk->cpus_size = CPU_ALLOC_SIZE(TOPO_MAX_CPUS);
-		CPU_ZERO_S(blk->cpus_size, blk->cpus);
-	}
-	for (unsigned int c = 0; c < TOPO_MAX_CPUS; c++)
-		if (bit_test(bits, c))
-			CPU_SET_S(c, blk->cpus_size, blk->cpus);
-	return 0;
-}
-
-static int check_sizes(struct rampool_pool *pool,
-		       const struct rampool_block_opts *o, const struct topo *t,
-		       uint64_t *page_size, uint64_t *max_size)
-{
-	uint64_t ps = o->page_size, max = o->max_size ? o->max_size : o->size;
-
-	if (o->backing < RAMPOOL_BACKING_MEMFD ||
-	    o->backing > RAMPOOL_BACKING_TMPFS)
-		return bad(pool, "unknown backing %d", (int)o->backing);
-	if (is_hugetlb(o->backing)) {
-		if (!ps)
-			ps = t->default_page_size;
-		if (topo_size_index(t, ps) < 0)
-			return bad(pool, "the kernel has no hugepages of %llu bytes",
-				   (unsigned long long)ps);
-	} else {
-		if (!ps)
-			ps = base_page();
-		if (ps != base_page())
-			return bad(pool, "page size %llu for a shmem backing "
-				   "(only the base page size)",
-				   (unsigned long long)ps);
-	}
-	if (!o->size)
-		return bad(pool, "size 0");
-	if (o->size % ps)
-		return bad(pool, "size %llu is not a multiple of the page size",
-			   (unsigned long long)o->size);
-	if (max < o->size)
-		return bad(pool, "max_size %llu is below size",
-			   (unsigned long long)max);
-	if (max % ps)
-		return bad(pool, "max_size %llu is not a multiple of the page size",
-			   (unsigned long long)max);
-	/* mmap and off_t take no more; keep far from wrapping */
-	if (max > (UINT64_MAX >> 2) || max > (uint64_t)SIZE_MAX / 2)
-		return bad(pool, "max_size %llu is too large",
-			   (unsigned long long)max);
-	*page_size = ps;
-	*max_size = max;
-	return 0;
-}
-
-/* Binds the block to nodes[] with policy: the mask, the mode, the CPUs. */
-static int set_nodes(struct rampool_block *blk, const struct topo *t,
-		     const int *nodes, unsigned int nr_nodes,
-		     enum rampool_policy policy)
-{
-	static const int modes[] = {
-		[RAMPOOL_POLICY_BIND] = MPOL_BIND,
-		[RAMPOOL_POLICY_PREFERRED] = MPOL_PREFERRED,
-		[RAMPOOL_POLICY_INTERLEAVE] = MPOL_INTERLEAVE,
-	};
-	int ret;
-
-	if (policy > RAMPOOL_POLICY_INTERLEAVE)
-		return bad(blk->pool, "unknown policy %d", (int)policy);
-	if (nr_nodes > PREALLOC_MAX_NODES || (nr_nodes && !nodes))
-		return bad(blk->pool, "node list of %u entries at %p", nr_nodes,
-			   (const void *)nodes);
-	blk->node = nr_nodes == 1 ? nodes[0] : RAMPOOL_NODE_ANY;
-	blk->mpol_mode = -1;
-	for (unsigned int i = 0; i < nr_nodes; i++) {
-		ret = add_node(blk, t, nodes[i]);
-		if (ret)
-			return ret;
-	}
-	if (!nr_nodes)
-		return 0;
-	blk->mpol_mode = modes[policy];
-	if (policy == RAMPOOL_POLICY_PREFERRED && nr_nodes > 1)
-		return bad(blk->pool, "PREFERRED takes one node, not %u",
-			   nr_nodes);
-	return 0;
-}
-
-static int check_opts(struct rampool_block *blk,
-		      const struct rampool_block_opts *o, const struct topo *t)
-{
-	struct rampool_pool *pool = blk->pool;
-	int ret;
-
-	ret = check_sizes(pool, o, t, &blk->page_size, &blk->max_size);
-	if (ret)
-		return ret;
-	blk->size = o->size;
-	if (o->threads > MAX_THREADS)
-		return bad(pool, "threads %u (at most 256)", o->threads);
-	if (o->flags & ~(RAMPOOL_BLOCK_PREALLOC | RAMPOOL_BLOCK_NO_SEAL |
-			 RAMPOOL_BLOCK_FORCE_TOUCH | RAMPOOL_BLOCK_NORESERVE |
-			 RAMPOOL_BLOCK_PAGE_TABLES))
-		return bad(pool, "unknown flags 0x%x", o->flags);
-	if ((o->backing == RAMPOOL_BACKING_HUGETLBFS ||
-	     o->backing == RAMPOOL_BACKING_TMPFS) && o->dir &&
-	    o->dir[0] != '/')
-		return bad(pool, "dir '%s' is not an absolute path", o->dir);
-	ret = set_nodes(blk, t, o->nodes, o->nr_nodes, o->policy);
-	if (ret)
-		return ret;
-	blk->flags = o->flags;
-	blk->threads = o->threads;
-	blk->progress = o->progress;
-	blk->progress_data = o->progress_data;
-	return 0;
-}
-
 /* ---- population --------------------------------------------------------- */
-
-static bool page_set(const struct rampool_block *blk, uint64_t i)
-{
-	return blk->populated[i / 64] >> (i % 64) & 1;
-}
 
 static void mark(struct rampool_block *blk, uint64_t first, uint64_t n,
 		 bool on)
 {
-	for (uint64_t i = first; i < first + n; i++) {
-		if (on)
-			blk->populated[i / 64] |= 1ULL << (i % 64);
-		else
-			blk->populated[i / 64] &= ~(1ULL << (i % 64));
-	}
+	if (on)
+		bitmap_set(blk->populated, first, n);
+	else
+		bitmap_clear(blk->populated, first, n);
+}
+
+/* Releases pages [i, j); the first error is kept in *ret. */
+static void release(struct rampool_block *blk, uint64_t i, uint64_t j,
+		    int *ret)
+{
+	int r;
+
+	if (i == j)
+		return;
+	/* -ENOMEM: freed, but the reservation is not back (logged) */
+	r = backing_release(&blk->b, i * blk->page_size,
+			    (j - i) * blk->page_size, bops(blk),
+			    &blk->pool->log);
+	if (r && !*ret)
+		*ret = r;
+}
+
+/* Page i (first: before[0]'s page) was mapped here before the populate. */
+static bool was_mapped(const struct rampool_block *blk, uint64_t first,
+		       uint64_t i, const unsigned char *before)
+{
+	uint64_t per = blk->page_size / block_base_page();
+
+	for (uint64_t k = 0; k < per; k++)
+		if (before[(i - first) * per + k] & 1)
+			return true;
+	return false;
 }
 
 /*
@@ -250,36 +81,24 @@ static void mark(struct rampool_block *blk, uint64_t first, uint64_t n,
 static int undo(struct rampool_block *blk, uint64_t first, uint64_t n,
 		const unsigned char *before)
 {
-	uint64_t per = blk->page_size / base_page(), run = 0;
+	const uint64_t *pop = blk->populated, end = first + n;
 	int ret = 0;
 
-	for (uint64_t i = first; i <= first + n; i++) {
-		bool keep = i == first + n;
-
-		/* ours from an earlier populate, or mapped here (written) */
-		if (!keep)
-			keep = page_set(blk, i);
-		if (!keep && before) {
-			for (uint64_t k = 0; k < per && !keep; k++)
-				keep = before[(i - first) * per + k] & 1;
-		}
-		if (!keep) {
-			run++;
+	/* each run of pages no earlier populate made ours */
+	for (uint64_t i = bitmap_next_clear(pop, first, end), j; i < end;
+	     i = bitmap_next_clear(pop, j, end)) {
+		j = bitmap_next_set(pop, i, end);
+		if (!before) {
+			release(blk, i, j, &ret);
 			continue;
 		}
-		if (run) {
-			int r = backing_release(&blk->b,
-						(i - run) * blk->page_size,
-						run * blk->page_size, bops(blk),
-						&blk->pool->log);
-
-			if (r && !ret)
-				ret = r;
-			/* -ENOMEM: freed, but the reservation is not back */
-			if (!r || r == -ENOMEM)
-				mark(blk, i - run, run, false);
+		/* of those, keep what was mapped (written) here */
+		for (uint64_t k = i, run = i; k <= j; k++) {
+			if (k < j && !was_mapped(blk, first, k, before))
+				continue;
+			release(blk, run, k, &ret);
+			run = k + 1;
 		}
-		run = 0;
 	}
 	return ret;
 }
@@ -324,6 +143,25 @@ static int check_placement(struct rampool_block *blk, uint64_t off,
 	return 0;
 }
 
+/* What of [addr, addr + len) is mapped here: one mincore byte a base page. */
+static int mapped_before(struct rampool_block *blk, void *addr, uint64_t len,
+			 unsigned char **out)
+{
+	unsigned char *v = malloc(len / block_base_page());
+	int ret;
+
+	if (!v)
+		return -ENOMEM;
+	if (pops(blk)->mincore(addr, len, v)) {
+		ret = -errno;
+		rp_err(&blk->pool->log, "block: mincore: %s", strerror(-ret));
+		free(v);
+		return ret;
+	}
+	*out = v;
+	return 0;
+}
+
 static int populate(struct rampool_block *blk, uint64_t off, uint64_t len,
 		    bool fresh)
 {
@@ -361,14 +199,9 @@ static int populate(struct rampool_block *blk, uint64_t off, uint64_t len,
 	    req.method == PREALLOC_AUTO)
 		req.method = PREALLOC_POPULATE;
 	if (!fresh) {
-		before = malloc(len / base_page());
-		if (!before)
-			return -ENOMEM;
-		if (pops(blk)->mincore(req.addr, len, before)) {
-			ret = -errno;
-			free(before);
+		ret = mapped_before(blk, req.addr, len, &before);
+		if (ret)
 			return ret;
-		}
 	}
 	ret = prealloc_run(&req, pops(blk), &blk->pool->log, NULL);
 	if (!ret)
@@ -429,7 +262,7 @@ static struct rampool_block *block_alloc(struct rampool_pool *pool)
 static int alloc_bitmap(struct rampool_block *blk)
 {
 	blk->npages = blk->max_size / blk->page_size;
-	blk->populated = calloc((size_t)(blk->npages + 63) / 64, 8);
+	blk->populated = bitmap_alloc(blk->npages);
 	return blk->populated ? 0 : -ENOMEM;
 }
 
@@ -457,7 +290,7 @@ static int read_topology(struct rampool_pool *pool, struct topo **t)
 static int block_check(struct rampool_block *blk,
 		       const struct rampool_block_opts *o, const struct topo *t)
 {
-	return check_opts(blk, o, t);
+	return block_check_opts(blk, o, t);
 }
 
 /*
@@ -536,35 +369,6 @@ static void block_commit(struct rampool_block *blk, struct rampool_block **out)
 	*out = blk;
 }
 
-/* The caller's options, only as far as its sz reaches (pool/opts.h). */
-static int read_opts(const struct rampool_block_opts *opts,
-		     struct rampool_block_opts *o)
-{
-	int ret = OPTS_VALID(opts, struct rampool_block_opts, progress_data);
-
-	if (ret)
-		return ret;
-	*o = (struct rampool_block_opts){
-		.sz = sizeof(*o),
-		.size = OPTS_GET(opts, size, 0),
-		.max_size = OPTS_GET(opts, max_size, 0),
-		.page_size = OPTS_GET(opts, page_size, 0),
-		.backing = OPTS_GET(opts, backing, 0),
-		.nodes = OPTS_GET(opts, nodes, NULL),
-		.nr_nodes = OPTS_GET(opts, nr_nodes, 0),
-		.policy = OPTS_GET(opts, policy, 0),
-		.flags = OPTS_GET(opts, flags, 0),
-		.threads = OPTS_GET(opts, threads, 0),
-		.dir = OPTS_GET(opts, dir, NULL),
-		.name = OPTS_GET(opts, name, NULL),
-		.progress = OPTS_GET(opts, progress, NULL),
-		.progress_data = OPTS_GET(opts, progress_data, NULL),
-	};
-	if (!o->backing)
-		o->backing = RAMPOOL_BACKING_MEMFD;
-	return 0;
-}
-
 int rampool_block_new(struct rampool_pool *pool,
 		      const struct rampool_block_opts *opts,
 		      struct rampool_block **out)
@@ -577,7 +381,7 @@ int rampool_block_new(struct rampool_pool *pool,
 
 	if (!pool || !opts || !out)
 		return -EINVAL;
-	ret = read_opts(opts, &o);
+	ret = block_read_opts(opts, &o);
 	if (ret)
 		return ret;
 	blk = block_alloc(pool);
@@ -605,37 +409,6 @@ int rampool_block_new(struct rampool_pool *pool,
 
 /* ---- attach ------------------------------------------------------------- */
 
-static int check_attach(struct rampool_block *blk,
-			const struct block_attach_spec *s)
-{
-	struct rampool_pool *pool = blk->pool;
-	uint64_t ps = s->page_size;
-
-	if (s->fd < 0)
-		return bad(pool, "attach: fd %d", s->fd);
-	if (!ps || ps & (ps - 1) || (!s->hugetlb && ps != base_page()))
-		return bad(pool, "attach: page size %llu",
-			   (unsigned long long)ps);
-	if (!s->size || s->size % ps || s->max_size < s->size ||
-	    s->max_size % ps || s->max_size > (UINT64_MAX >> 2) ||
-	    s->max_size > (uint64_t)SIZE_MAX / 2)
-		return bad(pool, "attach: size %llu, max_size %llu with "
-			   "%llu-byte pages", (unsigned long long)s->size,
-			   (unsigned long long)s->max_size,
-			   (unsigned long long)ps);
-	if (s->threads > MAX_THREADS)
-		return bad(pool, "threads %u (at most 256)", s->threads);
-	blk->size = s->size;
-	blk->max_size = s->max_size;
-	blk->page_size = ps;
-	blk->threads = s->threads;
-	blk->progress = s->progress;
-	blk->progress_data = s->progress_data;
-	if (s->cancel)
-		blk->cancelp = s->cancel;
-	return 0;
-}
-
 /* Phases 1 and 3 over the caller's file (see block.h). */
 int block_attach(struct rampool_pool *pool, const struct block_attach_spec *s,
 		 struct rampool_block **out)
@@ -650,11 +423,11 @@ int block_attach(struct rampool_pool *pool, const struct block_attach_spec *s,
 	blk = block_alloc(pool);
 	if (!blk)
 		return -ENOMEM;
-	ret = check_attach(blk, s);
+	ret = block_check_attach(blk, s);
 	if (!ret && s->nr_nodes) {
 		ret = read_topology(pool, &t);
 		if (!ret)
-			ret = set_nodes(blk, t, s->nodes, s->nr_nodes,
+			ret = block_set_nodes(blk, t, s->nodes, s->nr_nodes,
 					s->policy);
 		topo_free(t);
 	}
@@ -754,9 +527,5 @@ int rampool_block_node(const struct rampool_block *blk)
 
 uint64_t rampool_block_populated(const struct rampool_block *blk)
 {
-	uint64_t n = 0;
-
-	for (uint64_t i = 0; i < blk->npages; i++)
-		n += page_set(blk, i);
-	return n * blk->page_size;
+	return bitmap_count(blk->populated, 0, blk->npages) * blk->page_size;
 }

@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* block.h: the library's own ways into RAM blocks: attaching an existing file, recording pages it already holds. */
+/* block.h: inside pool/: attaching a block to an existing file, recording pages it already holds, and the block itself (block.c, block_opts.c). */
 #ifndef RP_BLOCK_H
 #define RP_BLOCK_H
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include "rampool.h"
+#include "../backend/backing.h"
+#include "../backend/bitmap.h"
+#include "../backend/prealloc.h"
 
 /*
  * rampool_block_new runs in phases (check, plan, create backing, populate,
@@ -64,5 +69,55 @@ int block_attach(struct rampool_pool *pool, const struct block_attach_spec *s,
  */
 void block_mark_populated(struct rampool_block *blk, uint64_t off,
 			  uint64_t len);
+
+/* ---- between block.c and block_opts.c; nothing else looks inside ------- */
+
+/* the kernel's node mask: unsigned longs, PREALLOC_MAX_NODES bits */
+#define MASK_LONGS (PREALLOC_MAX_NODES / (8 * sizeof(unsigned long)))
+#define MAX_THREADS 256
+
+struct rampool_block {
+	struct rampool_pool *pool;
+	struct backing b;
+	uint64_t size, max_size, page_size;
+	int node;			/* single node, or RAMPOOL_NODE_ANY */
+	int mpol_mode;			/* MPOL_*, or -1 when unbound */
+	uint64_t nodes[BITMAP_WORDS(PREALLOC_MAX_NODES)];
+	unsigned long nodemask[MASK_LONGS];	/* nodes, as the kernel wants */
+	cpu_set_t *cpus;		/* CPUs of the node(s), NULL: any */
+	size_t cpus_size;
+	unsigned int flags, threads;
+	rampool_progress_fn progress;
+	void *progress_data;
+	uint64_t *populated;		/* one bit per page of max_size */
+	uint64_t npages;
+	atomic_bool cancel;
+	atomic_bool *cancelp;		/* &cancel, or a pool-wide flag */
+};
+
+/* The base page: 4 KiB on x86, 4/16/64 KiB on arm64. */
+static inline uint64_t block_base_page(void)
+{
+	return (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+struct topo;
+
+/* Logs "block: ..." at ERR; returns -EINVAL. */
+__attribute__((format(printf, 2, 3)))
+int block_bad(struct rampool_pool *pool, const char *fmt, ...);
+/* The caller's options, only as far as its sz reaches; -EINVAL. */
+int block_read_opts(const struct rampool_block_opts *opts,
+		    struct rampool_block_opts *o);
+/* Checks o against the topology and fills the block's fields. */
+int block_check_opts(struct rampool_block *blk,
+		     const struct rampool_block_opts *o, const struct topo *t);
+/* Binds the block to nodes[] with policy: the mask, the mode, the CPUs. */
+int block_set_nodes(struct rampool_block *blk, const struct topo *t,
+		    const int *nodes, unsigned int nr_nodes,
+		    enum rampool_policy policy);
+/* Checks an attach spec (no nodes) and fills the block's fields. */
+int block_check_attach(struct rampool_block *blk,
+		       const struct block_attach_spec *s);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -208,6 +209,35 @@ static int make_files(struct ledger *l, const char *path)
 	return 0;
 }
 
+/* The writers' lock file, made like the ledger file (root:group 0660). */
+static int open_lock(struct ledger *l)
+{
+	char path[4096];
+	gid_t gid;
+	int err;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s.lock",
+			     l->pool->state_dir, LEDGER_FILE) >= sizeof(path))
+		return -ENAMETOOLONG;
+	l->lockfd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (l->lockfd >= 0)
+		return 0;
+	if (errno != ENOENT || geteuid())
+		return errno == ENOENT ? -EACCES : -errno;
+	l->lockfd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+			 0600);
+	if (l->lockfd < 0)
+		return -errno;
+	gid = service_gid(l->pool);
+	if (gid != (gid_t)-1 && (fchown(l->lockfd, 0, gid) ||
+				 fchmod(l->lockfd, 0660))) {
+		err = errno;
+		rp_err(&l->pool->log, "ledger: %s: %s", path, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
 static int connect(struct ledger *l, const char *path, int mode)
 {
 	int flags = SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX |
@@ -222,6 +252,8 @@ static int connect(struct ledger *l, const char *path, int mode)
 		return ret == -EIO ? -EACCES : ret;
 	}
 	sqlite3_busy_timeout(l->db, 60000);
+	/* small WAL: each connection reads it whole when it opens */
+	sqlite3_wal_autocheckpoint(l->db, 64);
 	sqlite3_extended_result_codes(l->db, 1);
 	/* keep -wal and -shm so that readers without write access can open */
 	sqlite3_file_control(l->db, NULL, SQLITE_FCNTL_PERSIST_WAL, &persist);
@@ -250,6 +282,7 @@ int ledger_open(struct rampool_pool *pool, int mode, struct ledger **out)
 	if (!l)
 		return -ENOMEM;
 	l->pool = pool;
+	l->lockfd = -1;
 	if (access(path, F_OK)) {
 		ret = mode == LEDGER_WRITE ? make_files(l, path) : -ENOENT;
 		if (ret)
@@ -258,12 +291,14 @@ int ledger_open(struct rampool_pool *pool, int mode, struct ledger **out)
 		ret = -EACCES;
 		goto out_free;
 	}
-	ret = connect(l, path, mode);
+	ret = mode == LEDGER_WRITE ? open_lock(l) : 0;
+	if (!ret)
+		ret = connect(l, path, mode);
+	l->writable = mode == LEDGER_WRITE;
 	if (!ret && mode == LEDGER_WRITE)
 		ret = migrate(l);
 	if (ret)
 		goto out_free;
-	l->writable = mode == LEDGER_WRITE;
 	*out = l;
 	return 0;
 out_free:
@@ -275,7 +310,21 @@ void ledger_close(struct ledger *l)
 {
 	if (!l)
 		return;
+	/*
+	 * The -wal file is kept (readers without write access need it), so
+	 * empty it: a connection opened later reads the whole of it first,
+	 * and that must not grow with the number of operations done.
+	 */
+	if (l->writable && l->db) {
+		/* never wait for it: another process's reader empties it later */
+		sqlite3_busy_timeout(l->db, 0);
+		sqlite3_wal_checkpoint_v2(l->db, NULL,
+					  SQLITE_CHECKPOINT_TRUNCATE, NULL,
+					  NULL);
+	}
 	sqlite3_close_v2(l->db);
+	if (l->lockfd >= 0)
+		close(l->lockfd);
 	free(l);
 }
 
@@ -284,17 +333,39 @@ bool ledger_writable(const struct ledger *l)
 	return l->writable;
 }
 
+static void unlock(struct ledger *l)
+{
+	if (l->lockfd >= 0)
+		flock(l->lockfd, LOCK_UN);
+}
+
 int ledger_begin(struct ledger *l)
 {
-	return exec(l, l->writable ? "BEGIN IMMEDIATE" : "BEGIN");
+	int ret;
+
+	if (!l->writable)
+		return exec(l, "BEGIN");
+	while (flock(l->lockfd, LOCK_EX))
+		if (errno != EINTR)
+			return -errno;
+	ret = exec(l, "BEGIN IMMEDIATE");
+	if (ret)
+		unlock(l);
+	return ret;
 }
 
 int ledger_commit(struct ledger *l)
 {
-	return exec(l, "COMMIT");
+	int ret = exec(l, "COMMIT");
+
+	if (ret)
+		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	unlock(l);
+	return ret;
 }
 
 void ledger_rollback(struct ledger *l)
 {
 	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	unlock(l);
 }

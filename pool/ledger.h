@@ -49,6 +49,12 @@ struct ledger {
 	struct sqlite3 *db;
 	struct rampool_pool *pool;
 	bool writable;
+	/*
+	 * Writers queue on a flock of ledger.lock before BEGIN IMMEDIATE:
+	 * the kernel hands the lock over at once, where SQLite's busy
+	 * handler would poll with sleeps of up to 100 ms.
+	 */
+	int lockfd;
 };
 
 /* Open modes */

@@ -176,7 +176,7 @@ int ledger_each(struct ledger *l, bool owned_only,
 		int (*fn)(void *ctx, const struct ledger_row *r), void *ctx)
 {
 	const char *sql = owned_only ?
-		"SELECT " ROW_COLS " FROM res WHERE pid != 0 ORDER BY name" :
+		"SELECT " ROW_COLS " FROM res INDEXED BY res_pid WHERE pid != 0" :
 		"SELECT " ROW_COLS " FROM res ORDER BY name";
 	struct ledger_row *r;
 	sqlite3_stmt *st;

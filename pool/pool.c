@@ -84,11 +84,29 @@ static int read_opts(const struct rampool_pool_opts *opts,
 	return 0;
 }
 
+/*
+ * The option, else the environment variable when set and not empty (an
+ * empty option is the caller's mistake, checked later), else dflt.
+ * secure_getenv: a set-user-ID or file-capability program (poolctl may be
+ * one) must not take the ledger's place, its group or the kernel's view
+ * from whoever runs it.
+ */
+static const char *opt_or_env(const char *opt, const char *var,
+			      const char *dflt)
+{
+	const char *v;
+
+	if (opt)
+		return opt;
+	v = secure_getenv(var);
+	return v && *v ? v : dflt;
+}
+
 int rampool_pool_new(const struct rampool_pool_opts *opts,
 		     struct rampool_pool **out)
 {
 	struct rampool_pool_opts o;
-	const char *root, *state;
+	const char *root, *state, *group;
 	struct rampool_pool *p;
 	int ret;
 
@@ -106,13 +124,10 @@ int rampool_pool_new(const struct rampool_pool_opts *opts,
 	p->log.data = o.log_data;
 	p->log.level = o.log_level ? o.log_level : RAMPOOL_LOG_WARN;
 
-	/* an empty environment variable means unset; an empty option is bad */
-	root = o.sysroot ? o.sysroot : getenv("RAMPOOL_SYSROOT");
-	if (!root || (!o.sysroot && !*root))
-		root = "/";
-	state = o.state_dir ? o.state_dir : getenv("RAMPOOL_STATE_DIR");
-	if (!state || (!o.state_dir && !*state))
-		state = RAMPOOL_DEFAULT_STATE_DIR;
+	root = opt_or_env(o.sysroot, "RAMPOOL_SYSROOT", "/");
+	state = opt_or_env(o.state_dir, "RAMPOOL_STATE_DIR",
+			   RAMPOOL_DEFAULT_STATE_DIR);
+	group = opt_or_env(o.group, "RAMPOOL_GROUP", NULL);
 	ret = check_dir(&p->log, "sysroot", root);
 	if (ret)
 		goto out_free;
@@ -122,19 +137,13 @@ int rampool_pool_new(const struct rampool_pool_opts *opts,
 		ret = -EINVAL;
 		goto out_free;
 	}
+	ret = -ENOMEM;
 	p->sysroot = strdup(root);
 	p->state_dir = strdup(state);
-	if (!p->sysroot || !p->state_dir) {
-		ret = -ENOMEM;
+	if (!p->sysroot || !p->state_dir)
 		goto out_free;
-	}
-	if (o.group) {
-		p->group = strdup(o.group);
-		if (!p->group) {
-			ret = -ENOMEM;
-			goto out_free;
-		}
-	}
+	if (group && !(p->group = strdup(group)))
+		goto out_free;
 	*out = p;
 	return 0;
 out_free:

@@ -18,7 +18,8 @@ struct resmount_ops;
 struct rampool_pool {
 	char *sysroot;
 	char *state_dir;
-	char *group;		/* the VMMs' service group; NULL: unset */
+	/* the VMMs' service group: opts.group, else RAMPOOL_GROUP; NULL: unset */
+	char *group;
 	struct rp_log log;
 	/* NULL: the real syscalls; unit tests set their mocks here */
 	const struct backing_ops *backing_ops;

@@ -40,29 +40,78 @@ static int open_file(struct rampool_pool *pool, const struct ledger_row *r,
 	return 0;
 }
 
+/*
+ * A VMM that may not read the ledger opens its reservation through the
+ * file it was given: the file's owner and mode decide, and the figures
+ * come from the file and its mount.
+ */
+static int row_from_file(struct rampool_pool *pool, const char *name,
+			 struct ledger_row *r)
+{
+	uint64_t used, total, ps;
+	char dir[4096];
+	struct stat st;
+
+	memset(r, 0, sizeof(*r));
+	memcpy(r->name, name, strlen(name) + 1);
+	r->kind = LEDGER_RESERVATION;
+	r->state = RAMPOOL_RES_STATE_READY;
+	r->nr_nodes = 1;
+	r->nodes[0].node = RAMPOOL_NODE_ANY;
+	r->backing = RAMPOOL_RES_HUGETLB;
+	if (!res_mount_dir(pool, name, dir, sizeof(dir)) &&
+	    !resmount_usage(dir, res_mops(pool), &used, &total, &ps)) {
+		r->page_size = ps;
+		r->nodes[0].populated = used * ps;
+	} else {
+		r->backing = RAMPOOL_RES_SHMEM;
+		r->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+	}
+	if (res_file_path(pool, r->backing, name, dir, sizeof(dir)) ||
+	    lstat(dir, &st) || !S_ISREG(st.st_mode))
+		return -ENOENT;
+	r->uid = st.st_uid;
+	r->size = r->nodes[0].size = (uint64_t)st.st_size;
+	if (r->nodes[0].populated > r->size)
+		r->nodes[0].populated = r->size;
+	return 0;
+}
+
+static int find_row(struct rampool_pool *pool, const char *name,
+		    struct ledger_row *r)
+{
+	struct ledger *l;
+	int ret;
+
+	if (res_name_check(name))
+		return -EINVAL;
+	ret = ledger_open(pool, LEDGER_READ, &l);
+	if (ret == -EACCES)
+		return row_from_file(pool, name, r);
+	if (ret)
+		return ret;
+	ret = ledger_get(l, name, r);
+	ledger_close(l);
+	if (!ret && (r->kind != LEDGER_RESERVATION || !res_may(r)))
+		ret = r->kind != LEDGER_RESERVATION ? -ENOENT : -EPERM;
+	if (!ret && r->state != RAMPOOL_RES_STATE_READY)
+		ret = -EBUSY;
+	return ret;
+}
+
 int rampool_reservation_open(struct rampool_pool *pool, const char *name,
 			     struct rampool_block **out)
 {
 	struct rampool_block *blk;
 	struct ledger_row *r;
-	struct ledger *l;
 	int ret, fd = -1;
 
-	if (!out)
+	if (!pool || !out)
 		return -EINVAL;
 	r = malloc(sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	ret = res_name_check(name) ? -EINVAL : ledger_open(pool, LEDGER_READ,
-							    &l);
-	if (!ret) {
-		ret = ledger_get(l, name, r);
-		ledger_close(l);
-	}
-	if (!ret && (r->kind != LEDGER_RESERVATION || !res_may(r)))
-		ret = r->kind != LEDGER_RESERVATION ? -ENOENT : -EPERM;
-	if (!ret && r->state != RAMPOOL_RES_STATE_READY)
-		ret = -EBUSY;
+	ret = find_row(pool, name, r);
 	if (!ret)
 		ret = open_file(pool, r, &fd);
 	if (!ret) {

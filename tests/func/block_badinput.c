@@ -5,17 +5,11 @@
 
 #include "rampool.h"
 #include "t_util.h"
+#include "../t_compat.h"
 
 #define MB2 (2ULL << 20)
 
-static char msg[512];
-
-static void log_cb(void *data, enum rampool_log_level level, const char *m)
-{
-	(void)data;
-	if (level == RAMPOOL_LOG_ERR)
-		snprintf(msg, sizeof(msg), "%s", m);
-}
+static struct t_log lg = T_LOG_INIT;
 
 static void expect(struct rampool_pool *pool, struct rampool_block_opts o,
 		   int want, const char *words)
@@ -25,20 +19,22 @@ static void expect(struct rampool_pool *pool, struct rampool_block_opts o,
 	int ret;
 
 	t_state_snap(&a);
-	msg[0] = '\0';
+	t_log_reset(&lg);
 	o.sz = sizeof(o);
 	ret = rampool_block_new(pool, &o, &blk);
 	if (ret != want)
-		T_FAIL("'%s': got %d (%s), want %d", words, ret, msg, want);
+		T_FAIL("'%s': got %d (%s), want %d", words, ret, lg.last_err,
+		       want);
 	T_ASSERT(blk == (struct rampool_block *)0x1);	/* untouched */
-	if (!strstr(msg, words))
-		T_FAIL("log '%s' does not say '%s'", msg, words);
+	if (!strstr(lg.last_err, words))
+		T_FAIL("log '%s' does not say '%s'", lg.last_err, words);
 	t_state_same(&a);
 }
 
 int main(void)
 {
-	struct rampool_pool_opts po = { .sz = sizeof(po), .log_fn = log_cb };
+	struct rampool_pool_opts po = { .sz = sizeof(po), .log_fn = t_log_fn,
+					 .log_data = &lg };
 	struct rampool_block_opts ok = { .sz = sizeof(ok), .size = 4 * MB2,
 					 .backing = RAMPOOL_BACKING_MEMFD_HUGETLB };
 	struct rampool_block_opts o;
@@ -107,7 +103,7 @@ int main(void)
 	T_EQ(rampool_block_populate(blk, 4 * MB2, MB2), -EINVAL);
 	T_EQ(rampool_block_populate(blk, 2 * MB2, UINT64_MAX - MB2 + 1),
 	     -EINVAL);
-	T_ASSERT(strstr(msg, "not page aligned inside the block"));
+	T_ASSERT(strstr(lg.last_err, "not page aligned inside the block"));
 	T_EQ(rampool_block_populate(blk, 2 * MB2, 2 * MB2), 0);
 	rampool_block_free(blk);
 	rampool_block_free(NULL);

@@ -11,6 +11,7 @@
 
 #include "rampool.h"
 #include "t_util.h"
+#include "../t_compat.h"
 
 #define MB2 (2ULL << 20)
 #define SIZE (8 * MB2)		/* used length */
@@ -23,14 +24,8 @@ static const char *names[] = {
 	[RAMPOOL_BACKING_TMPFS] = "tmpfs",
 };
 
-static char last_log[512];
-
-static void log_cb(void *data, enum rampool_log_level level, const char *msg)
-{
-	(void)data;
-	if (level <= RAMPOOL_LOG_WARN)
-		snprintf(last_log, sizeof(last_log), "%s", msg);
-}
+/* the pool logs at WARN and above: lg.last is the last of those */
+static struct t_log lg = T_LOG_INIT;
 
 /* Bytes the kernel has allocated to the block's file: exact, and ours alone. */
 static uint64_t file_bytes(int fd)
@@ -96,7 +91,7 @@ static void one(struct rampool_pool *pool, int backing, bool prealloc,
 	ret = rampool_block_new(pool, &o, &blk);
 	if (ret)
 		T_FAIL("%s prealloc=%d node=%d: %s (%s)", names[backing],
-		       prealloc, node, strerror(-ret), last_log);
+		       prealloc, node, strerror(-ret), lg.last);
 	T_EQ(rampool_block_size(blk), SIZE);
 	T_EQ(rampool_block_max_size(blk), MAX);
 	T_EQ(rampool_block_page_size(blk), huge ? MB2 : 4096);
@@ -176,7 +171,7 @@ static void unsealed(struct rampool_pool *pool)
 int main(void)
 {
 	struct rampool_pool_opts po = {
-		.sz = sizeof(po), .log_fn = log_cb,
+		.sz = sizeof(po), .log_fn = t_log_fn, .log_data = &lg,
 	};
 	struct rampool_pool *pool;
 	const char *hdir, *tdir;

@@ -5,18 +5,13 @@
 
 #include "rampool.h"
 #include "t_util.h"
+#include "../t_compat.h"
 
 #define MB2 (2ULL << 20)
 #define SIZE (8 * MB2)
 
-static char msg[512];
-
-static void log_cb(void *data, enum rampool_log_level level, const char *m)
-{
-	(void)data;
-	if (level <= RAMPOOL_LOG_WARN)
-		snprintf(msg, sizeof(msg), "%s", m);
-}
+/* the pool logs at WARN and above: lg.last is the last of those */
+static struct t_log lg = T_LOG_INIT;
 
 static const struct {
 	const char *name;
@@ -40,7 +35,8 @@ static bool has_memory(int node)
 
 int main(void)
 {
-	struct rampool_pool_opts po = { .sz = sizeof(po), .log_fn = log_cb };
+	struct rampool_pool_opts po = { .sz = sizeof(po), .log_fn = t_log_fn,
+					 .log_data = &lg };
 	int nodes = t_nr_nodes(), here, target = -1, memless = -1;
 	struct rampool_pool *pool;
 	const char *hdir, *tdir;
@@ -89,7 +85,7 @@ int main(void)
 			ret = rampool_block_new(pool, &o, &blk);
 			if (ret)
 				T_FAIL("backing %d %s: %s (%s)", b,
-				       paths[p].name, strerror(-ret), msg);
+				       paths[p].name, strerror(-ret), lg.last);
 			ps = rampool_block_page_size(blk);
 			on = t_pages_on_node(rampool_block_addr(blk), SIZE, ps,
 					     target);
@@ -141,7 +137,7 @@ int main(void)
 		struct rampool_block *blk;
 
 		T_EQ(rampool_block_new(pool, &o, &blk), -EINVAL);
-		T_ASSERT(strstr(msg, "has no memory"));
+		T_ASSERT(strstr(lg.last, "has no memory"));
 	}
 	rampool_pool_free(pool);
 	printf("%u backing x path combinations placed on node %d from node "

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "t_util.h"
+#include "../t_compat.h"
 
 #define MAX_SAVED 32
 #define PREALLOC_NODES_MAX 16	/* nodes whose pools are saved */
@@ -585,7 +586,7 @@ uint64_t t_pages_on_node(void *addr, uint64_t len, uint64_t page_size,
 	if (!pages || !status)
 		T_FAIL("out of memory");
 	/* move_pages sees mapped pages only; rampool maps only a sample */
-	if (madvise(addr, len, 22 /* MADV_POPULATE_READ */))
+	if (madvise(addr, len, MADV_POPULATE_READ))
 		T_FAIL("MADV_POPULATE_READ: %s", strerror(errno));
 	for (uint64_t i = 0; i < n; i++)
 		pages[i] = (char *)addr + i * page_size;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 /* relative to this file, so it builds with -I. (unit) and -Iinclude (fuzz) */
+#include "../../backend/bitmap.h"
 #include "../../backend/parse.h"
 
 /* test_parse turns a broken promise into a cmocka failure; the fuzzer aborts */
@@ -100,7 +101,7 @@ static inline int pd_list(const char *s, size_t len)
 	if (ret)
 		return pd_check_fail(ret, why);
 	for (unsigned int i = 0; i < words * 64; i++) {
-		if (!bit_test(bits, i))
+		if (!bitmap_test(bits, i))
 			continue;
 		PD_CHECK(i < PD_LIST_BITS);
 		pop++;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "rampool.h"
+#include "../t_compat.h"
 
 /*
  * The fixtures directory, absolute: $RAMPOOL_FIXTURES, else
@@ -234,28 +235,6 @@ static inline char *t_read(const char *root, const char *rel, size_t *len)
 	if (len)
 		*len = n;
 	return buf;
-}
-
-/* ---- a log callback that keeps what it was told --------------------------- */
-
-struct t_log {
-	unsigned int n;			/* messages at any level */
-	unsigned int n_err;		/* at RAMPOOL_LOG_ERR */
-	char last[1024];		/* the last message */
-	char last_err[1024];		/* the last ERR message */
-};
-
-static inline void t_log_fn(void *data, enum rampool_log_level level,
-			    const char *msg)
-{
-	struct t_log *l = data;
-
-	l->n++;
-	snprintf(l->last, sizeof(l->last), "%s", msg);
-	if (level == RAMPOOL_LOG_ERR) {
-		l->n_err++;
-		snprintf(l->last_err, sizeof(l->last_err), "%s", msg);
-	}
 }
 
 #endif

@@ -20,13 +20,8 @@
 #include "backend/prealloc.h"
 #include "pool/block.h"
 #include "pool/pool.h"
+#include "../t_compat.h"
 
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#endif
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
 
 /* ---- a log of calls, made through the real syscalls -------------------- */
 

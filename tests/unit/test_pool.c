@@ -23,7 +23,7 @@
 /* the smallest opts a caller may pass: up to and including log_level */
 #define OPTS_MIN (offsetof(struct rampool_pool_opts, log_level) + sizeof(int))
 
-static struct t_log lg;
+static struct t_log lg = T_LOG_INIT;
 
 /* A pool must not see the environment of whoever runs the tests. */
 static int clean_env(void **state)
@@ -31,7 +31,8 @@ static int clean_env(void **state)
 	(void)state;
 	unsetenv("RAMPOOL_SYSROOT");
 	unsetenv("RAMPOOL_STATE_DIR");
-	memset(&lg, 0, sizeof(lg));
+	unsetenv("RAMPOOL_GROUP");
+	t_log_reset(&lg);
 	return 0;
 }
 
@@ -239,7 +240,7 @@ static void test_log_callback(void **state)
 	assert_non_null(strstr(lg.last_err, "/nonexistent-rampool-test/sys"));
 
 	/* below ERR nothing is told */
-	memset(&lg, 0, sizeof(lg));
+	t_log_reset(&lg);
 	o.log_level = RAMPOOL_LOG_ERR - 1;
 	assert_new_fails(&o, -ENOENT);
 	assert_int_equal(lg.n, 0);
@@ -253,19 +254,27 @@ static void test_env(void **state)
 	(void)state;
 	setenv("RAMPOOL_SYSROOT", fixture("x86-4node-memless"), 1);
 	setenv("RAMPOOL_STATE_DIR", "/tmp/rampool-state-test", 1);
+	setenv("RAMPOOL_GROUP", "kvm", 1);
 	assert_int_equal(rampool_pool_new(NULL, &p), 0);
 	assert_string_equal(rampool_pool_sysroot(p),
 			    fixture("x86-4node-memless"));
 	assert_string_equal(rampool_pool_state_dir(p),
 			    "/tmp/rampool-state-test");
+	assert_string_equal(p->group, "kvm");
 	rampool_pool_free(p);
 
 	/* options win over the environment */
 	o.sysroot = fixture("arm64-2node");
 	o.state_dir = "/tmp/other-state";
+	o.group = "libvirt-qemu";
 	assert_int_equal(rampool_pool_new(&o, &p), 0);
 	assert_string_equal(rampool_pool_sysroot(p), fixture("arm64-2node"));
 	assert_string_equal(rampool_pool_state_dir(p), "/tmp/other-state");
+	assert_string_equal(p->group, "libvirt-qemu");
+	rampool_pool_free(p);
+	unsetenv("RAMPOOL_GROUP");
+	assert_int_equal(rampool_pool_new(NULL, &p), 0);
+	assert_null(p->group);
 	rampool_pool_free(p);
 
 	/* a bad environment is as bad as a bad option */
@@ -280,9 +289,11 @@ static void test_env(void **state)
 	/* an empty variable counts as unset */
 	setenv("RAMPOOL_SYSROOT", "", 1);
 	setenv("RAMPOOL_STATE_DIR", "", 1);
+	setenv("RAMPOOL_GROUP", "", 1);
 	assert_int_equal(rampool_pool_new(NULL, &p), 0);
 	assert_string_equal(rampool_pool_sysroot(p), "/");
 	assert_string_equal(rampool_pool_state_dir(p), "/run/rampool");
+	assert_null(p->group);
 	rampool_pool_free(p);
 }
 

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "backend/prealloc.h"
+#include "../t_compat.h"
 
 #define PS 4096ull
 #define HPS (2ull << 20)
@@ -156,36 +157,10 @@ static const struct prealloc_ops mops = {
 
 /* ---- log capture and progress ------------------------------------------- */
 
-static struct {
-	pthread_mutex_t lock;
-	char msg[32][512];
-	int level[32];
-	unsigned int n;
-} lg = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static struct t_log lg = T_LOG_INIT;
 
-static void t_logfn(void *data, enum rampool_log_level level, const char *msg)
-{
-	(void)data;
-	pthread_mutex_lock(&lg.lock);
-	if (lg.n < 32) {
-		snprintf(lg.msg[lg.n], sizeof(lg.msg[0]), "%s", msg);
-		lg.level[lg.n++] = (int)level;
-	}
-	pthread_mutex_unlock(&lg.lock);
-}
-
-static const struct rp_log t_log = { .fn = t_logfn,
+static const struct rp_log t_log = { .fn = t_log_fn, .data = &lg,
 				     .level = RAMPOOL_LOG_INFO };
-
-/* messages at level containing needle */
-static unsigned int t_logged(int level, const char *needle)
-{
-	unsigned int i, n = 0;
-
-	for (i = 0; i < lg.n; i++)
-		n += lg.level[i] == level && strstr(lg.msg[i], needle);
-	return n;
-}
 
 static struct {
 	uint64_t seen[MAX_CALLS];
@@ -230,7 +205,7 @@ static int setup(void **state)
 	m.hits = 0;
 	atomic_store(&m.busy, false);
 	pthread_mutex_unlock(&m.lock);
-	lg.n = 0;
+	t_log_reset(&lg);
 	memset(&pr, 0, sizeof(pr));
 	return 0;
 }
@@ -350,7 +325,7 @@ static void test_bad_requests(void **state)
 	assert_int_equal(m.creates, 4);
 	/* nothing ran for the bad ones */
 	assert_int_equal(t_count(MADV), 4);
-	assert_int_equal(t_logged(RAMPOOL_LOG_ERR, "bad request"), 10);
+	assert_int_equal(t_logged(&lg, RAMPOOL_LOG_ERR, "bad request"), 10);
 }
 
 /* 10 pages, 3 threads, 1-page sub-chunks: 4+3+3 contiguous, each once. */
@@ -380,7 +355,7 @@ static void test_split_one_page(void **state)
 
 			if (c->kind != MADV || c->tid != tids[t])
 				continue;
-			assert_int_equal(c->arg, 23);	/* MADV_POPULATE_WRITE */
+			assert_int_equal(c->arg, MADV_POPULATE_WRITE);
 			assert_int_equal(c->len, PS);
 			if (first == UINT64_MAX)
 				first = c->off;
@@ -662,7 +637,7 @@ static void test_populate_einval_touches(void **state)
 	assert_int_equal(prealloc_run(&r, &mops, &t_log, &done), 0);
 	assert_int_equal(done, len);
 	/* both threads fell back; said once */
-	assert_int_equal(t_logged(RAMPOOL_LOG_INFO, "touching pages instead"), 1);
+	assert_int_equal(t_logged(&lg, RAMPOOL_LOG_INFO, "touching pages instead"), 1);
 	assert_int_equal(mincore(p, len, vec), 0);
 	for (i = 0; i < 8; i++)
 		assert_true(vec[i] & 1);
@@ -696,7 +671,7 @@ static void test_populate_einval_mapping(void **state)
 	assert_int_equal(mincore(p, len, vec), 0);
 	for (i = 0; i < 8; i++)
 		assert_false(vec[i] & 1);
-	assert_int_equal(t_logged(RAMPOOL_LOG_ERR, "refused the mapping"), 1);
+	assert_int_equal(t_logged(&lg, RAMPOOL_LOG_ERR, "refused the mapping"), 1);
 	munmap(p, len);
 }
 
@@ -888,7 +863,7 @@ static void test_fallocate_eopnotsupp(void **state)
 	/* each thread tries once, then populates its whole run */
 	assert_int_equal(t_count(FALLOC), 3);
 	t_each_page_once(MADV, 9, PS);
-	assert_int_equal(t_logged(RAMPOOL_LOG_INFO, "fallocate not supported"), 1);
+	assert_int_equal(t_logged(&lg, RAMPOOL_LOG_INFO, "fallocate not supported"), 1);
 	t_progress_check(r.len, r.len);
 }
 
@@ -997,7 +972,7 @@ static void t_create_fails_at(int k)
 	/* no thread did anything: they all waited for the start */
 	assert_int_equal(m.ncalls, 0);
 	assert_int_equal(pr.n, 0);
-	assert_int_equal(t_logged(RAMPOOL_LOG_ERR, "cannot start"), 1);
+	assert_int_equal(t_logged(&lg, RAMPOOL_LOG_ERR, "cannot start"), 1);
 }
 
 static void test_pthread_create_fails(void **state)
@@ -1023,7 +998,7 @@ static void test_set_mempolicy_fails(void **state)
 	assert_int_equal(prealloc_run(&r, &mops, &t_log, &done), -EINVAL);
 	assert_int_equal(done, 0);
 	assert_int_equal(t_count(MADV), 0);
-	assert_int_equal(t_logged(RAMPOOL_LOG_ERR, "set_mempolicy(mode 2)"), 3);
+	assert_int_equal(t_logged(&lg, RAMPOOL_LOG_ERR, "set_mempolicy(mode 2)"), 3);
 	assert_int_equal(m.joins, 3);
 }
 
@@ -1043,7 +1018,7 @@ static void test_affinity_fails(void **state)
 	assert_int_equal(prealloc_run(&r, &mops, &t_log, &done), 0);
 	assert_int_equal(done, r.len);
 	assert_int_equal(t_count(AFFINITY), 3);
-	assert_int_equal(t_logged(RAMPOOL_LOG_WARN, "cannot pin"), 1);
+	assert_int_equal(t_logged(&lg, RAMPOOL_LOG_WARN, "cannot pin"), 1);
 	t_each_page_once(MADV, 6, PS);
 	/* each thread pinned itself before its first madvise */
 	for (i = 0; i < m.ncalls; i++) {

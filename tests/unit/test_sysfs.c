@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "backend/sysfs.h"
+#include "../t_compat.h"
 
 /*
  * The mock: a root directory and a table of files and directories under
@@ -234,23 +235,11 @@ static const struct sysfs_ops mock_ops = {
 
 /* ---- log capture --------------------------------------------------------- */
 
-static struct {
-	unsigned int n, n_err;
-	char last_err[600];
-} lg;
-
-static void log_fn(void *data, enum rampool_log_level level, const char *msg)
-{
-	(void)data;
-	lg.n++;
-	if (level == RAMPOOL_LOG_ERR) {
-		lg.n_err++;
-		snprintf(lg.last_err, sizeof(lg.last_err), "%s", msg);
-	}
-}
+static struct t_log lg = T_LOG_INIT;
 
 static const struct rp_log test_log = {
-	.fn = log_fn,
+	.fn = t_log_fn,
+	.data = &lg,
 	.level = RAMPOOL_LOG_DEBUG,
 };
 
@@ -286,7 +275,7 @@ static int setup(void **state)
 {
 	(void)state;
 	memset(&m, 0, sizeof(m));
-	memset(&lg, 0, sizeof(lg));
+	t_log_reset(&lg);
 	return 0;
 }
 
@@ -326,7 +315,7 @@ static void test_open_root_fails(void **state)
 	for (size_t i = 0; i < NFILES(errs); i++) {
 		struct sysfs *s = (struct sysfs *)&m; /* must stay untouched */
 
-		memset(&lg, 0, sizeof(lg));
+		t_log_reset(&lg);
 		m.root_errno = errs[i];
 		assert_int_equal(sysfs_open(ROOT, &mock_ops, &test_log, &s),
 				 -errs[i]);
@@ -336,7 +325,7 @@ static void test_open_root_fails(void **state)
 	}
 	/* without a logger the error is only returned */
 	m.root_errno = EACCES;
-	memset(&lg, 0, sizeof(lg));
+	t_log_reset(&lg);
 	assert_int_equal(sysfs_open(ROOT, &mock_ops, NULL,
 				    &(struct sysfs *){ NULL }), -EACCES);
 	assert_no_log();
@@ -387,11 +376,11 @@ static void test_read_open_errors(void **state)
 	assert_int_equal(len, 99);
 
 	/* quiet_enoent hides only ENOENT */
-	memset(&lg, 0, sizeof(lg));
+	t_log_reset(&lg);
 	assert_int_equal(sysfs_read(s, "sys/denied", &buf, &len, 1), -EACCES);
 	assert_one_err(ROOT "/sys/denied");
 
-	memset(&lg, 0, sizeof(lg));
+	t_log_reset(&lg);
 	assert_int_equal(sysfs_read(s, "sys/missing", &buf, &len, 1),
 			 -ENOENT);
 	assert_no_log();
@@ -530,7 +519,7 @@ static void test_read_too_big(void **state)
 		size_t len = 99;
 
 		memset(&m, 0, sizeof(m));
-		memset(&lg, 0, sizeof(lg));
+		t_log_reset(&lg);
 		s = open_mock(files, NFILES(files));
 		assert_int_equal(sysfs_read(s, "sys/huge", &buf, &len, 0),
 				 -EFBIG);
@@ -562,13 +551,13 @@ static void test_read_u64(void **state)
 
 	assert_int_equal(sysfs_read_u64(s, "n/bad", &v), -EINVAL);
 	assert_one_err(ROOT "/n/bad: ");
-	memset(&lg, 0, sizeof(lg));
+	t_log_reset(&lg);
 	assert_int_equal(sysfs_read_u64(s, "n/trunc", &v), -EINVAL);
 	assert_one_err(ROOT "/n/trunc: ");
-	memset(&lg, 0, sizeof(lg));
+	t_log_reset(&lg);
 	assert_int_equal(sysfs_read_u64(s, "n/eio", &v), -EIO);
 	assert_one_err(ROOT "/n/eio: ");
-	memset(&lg, 0, sizeof(lg));
+	t_log_reset(&lg);
 	assert_int_equal(sysfs_read_u64(s, "n/none", &v), -ENOENT);
 	assert_one_err(ROOT "/n/none: ");
 	assert_int_equal(v, 4096);
@@ -590,7 +579,7 @@ static void test_bad_names_file(void **state)
 	for (size_t i = 0; i < NFILES(roots); i++) {
 		struct sysfs *s = NULL;
 
-		memset(&lg, 0, sizeof(lg));
+		t_log_reset(&lg);
 		assert_int_equal(sysfs_open(roots[i].root, &mock_ops,
 					    &test_log, &s), 0);
 		assert_int_equal(sysfs_bad(s, "sys/x", -E2BIG,
@@ -666,22 +655,22 @@ static void test_list_errors(void **state)
 	assert_int_equal(sysfs_list(s, "d/denied", collect, &c), -EACCES);
 	assert_one_err(ROOT "/d/denied");
 
-	memset(&lg, 0, sizeof(lg));
+	t_log_reset(&lg);
 	assert_int_equal(sysfs_list(s, "d/missing", collect, &c), -ENOENT);
 	assert_one_err(ROOT "/d/missing");
 
-	memset(&lg, 0, sizeof(lg));
+	t_log_reset(&lg);
 	assert_int_equal(sysfs_list(s, "d/file", collect, &c), -ENOTDIR);
 	assert_one_err(ROOT "/d/file");
 
 	/* fdopendir failing leaves the fd to the caller: it must be closed */
-	memset(&lg, 0, sizeof(lg));
+	t_log_reset(&lg);
 	assert_int_equal(sysfs_list(s, "d/nomem", collect, &c), -ENOMEM);
 	assert_one_err(ROOT "/d/nomem");
 	assert_int_equal(m.opens - 1, m.closes);	/* all but the root */
 
 	/* readdir failing after an entry: the entry was seen, then -EIO */
-	memset(&lg, 0, sizeof(lg));
+	t_log_reset(&lg);
 	assert_int_equal(sysfs_list(s, "d/eio", collect, &c), -EIO);
 	assert_int_equal(c.n, 1);
 	assert_string_equal(c.name[0], "a");

@@ -64,7 +64,7 @@ static const struct sysfs_ops counting_ops = {
 	.closedir = c_closedir,
 };
 
-static struct t_log lg;
+static struct t_log lg = T_LOG_INIT;
 
 static const struct rp_log test_log = {
 	.fn = t_log_fn,
@@ -81,7 +81,7 @@ static int read_tree(const char *root, struct topo **t)
 	struct sysfs *s = NULL;
 	int ret;
 
-	memset(&lg, 0, sizeof(lg));
+	t_log_reset(&lg);
 	opens = closes = 0;
 	assert_int_equal(sysfs_open(root, &counting_ops, &test_log, &s), 0);
 	ret = topo_read(s, t);
@@ -624,7 +624,7 @@ static void test_bad_root(void **state)
 	struct sysfs *s = (struct sysfs *)&lg;
 
 	(void)state;
-	memset(&lg, 0, sizeof(lg));
+	t_log_reset(&lg);
 	assert_int_equal(sysfs_open("/nonexistent-rampool-root", NULL,
 				    &test_log, &s), -ENOENT);
 	assert_ptr_equal(s, (struct sysfs *)&lg);
