@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +26,14 @@ static const char *sub(const char *rel)
 	k = (k + 1) % 4;
 	snprintf(buf[k], sizeof(buf[k]), "%s/%s", t_res_dir(), rel);
 	return buf[k];
+}
+
+/* A mount the library wrongly put on the victim must not outlive us. */
+static void victim_cleanup(void)
+{
+	for (int i = 0; i < 4 && t_is_mount(victim_dir); i++)
+		umount2(victim_dir, MNT_DETACH);
+	unlink(victim_file);
 }
 
 static void victim_intact(void)
@@ -290,6 +299,7 @@ int main(void)
 	if (fd < 0 || write(fd, "keep\n", 5) != 5 || fchmod(fd, 0644))
 		T_FAIL("%s: %s", victim_file, strerror(errno));
 	close(fd);
+	t_atcleanup(victim_cleanup);
 	T_EQ(rampool_pool_new(&po, &pool), 0);
 
 	/* one of each kind, so mnt/ and shm/ exist */
