@@ -61,10 +61,16 @@ POOLCTL   := $(BUILD)/poolctl
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUNC_SRC  := $(wildcard tests/func/*.c)
-# the reservation tests of issue 7 (make check-res)
+# The reservation tests of issue 7: all of them in make check-res; make
+# check leaves out RES_PENDING, which fail on library bugs reported to the
+# lead (a symlink at mnt/NAME is mounted over; a non-owner's
+# rampool_reservation_open gets -ENOENT; shmem populated through the path is
+# not counted held; --nodes with one node passes size 0). Empty it when fixed.
 RES_NAMES := res_race res_crash res_guarantee res_security res_qemu res_scrub \
 	     res_functional
+RES_PENDING := res_security res_functional
 RES_BIN   := $(RES_NAMES:%=$(BUILD)/tests/func/%)
+RES_CHECK := $(filter-out $(RES_PENDING:%=$(BUILD)/tests/func/%),$(RES_BIN))
 FUNC_BIN  := $(filter-out $(RES_BIN),\
 	     $(patsubst tests/func/%.c,$(BUILD)/tests/func/%,\
 	     $(filter-out tests/func/t_%.c,$(FUNC_SRC))))
@@ -162,8 +168,8 @@ TEST_ENV := BUILD=$(abspath $(BUILD)) SRC=$(CURDIR) VALGRIND=$(VALGRIND) \
 	    SANITIZE=$(SANITIZE)
 
 check: EXTRA_DEPS += $(if $(filter 1,$(VALGRIND)),valgrind)
-check: deps all $(UNIT_BIN) $(FUNC_BIN)
-	$(Q)$(TEST_ENV) tests/run $(UNIT_BIN) $(FUNC_BIN) \
+check: deps all $(UNIT_BIN) $(FUNC_BIN) $(RES_BIN)
+	$(Q)$(TEST_ENV) tests/run $(UNIT_BIN) $(FUNC_BIN) $(RES_CHECK) $(RES_SH) \
 		tests/golden/check-golden tests/cli/check-cli tests/build/check-install \
 		tests/build/check-readme
 
