@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rampool.h"
 #include "t_res.h"
 
 #define ROUNDS 20
@@ -130,6 +131,33 @@ static void check_ledger(struct racer *r)
 	json_object_put(list);
 }
 
+/* rampool_usage_get's sums of 2M reservations (status's RESERVED, HELD). */
+static void check_usage(uint64_t want)
+{
+	struct rampool_pool_opts po = { .sz = sizeof(po),
+					.state_dir = t_res_dir() };
+	struct rampool_pool_usage u = { .sz = sizeof(u) };
+	uint64_t reserved = 0, held = 0, owed = 0;
+	struct rampool_usage *us;
+	struct rampool_pool *pool;
+
+	T_EQ(rampool_pool_new(&po, &pool), 0);
+	T_EQ(rampool_usage_get(pool, &us), 0);
+	for (unsigned int i = 0; i < rampool_usage_count(us); i++) {
+		T_EQ(rampool_usage_at(us, i, &u), 0);
+		if (u.page_size != T_MB2)
+			continue;
+		reserved += u.reserved;
+		held += u.held;
+		owed += u.owed;
+	}
+	T_EQ(reserved, want);
+	T_EQ(held, want);
+	T_EQ(owed, 0);
+	rampool_usage_free(us);
+	rampool_pool_free(pool);
+}
+
 static void one_round(int round, const struct t_hcount *before)
 {
 	struct racer r[RACERS];
@@ -157,6 +185,7 @@ static void one_round(int round, const struct t_hcount *before)
 		T_FAIL("round %d: %d granted, %d refused; want %d and %d",
 		       round, granted, refused, FIT, RACERS - FIT);
 	check_ledger(r);
+	check_usage(FIT * EACH_PAGES * T_MB2);
 	/* the kernel agrees: each mount reserved its pages, none used */
 	t_hcount(T_MB2, -1, &now);
 	T_EQ(now.resv, before->resv + FIT * EACH_PAGES);
@@ -175,6 +204,7 @@ static void one_round(int round, const struct t_hcount *before)
 	t_hcount(T_MB2, -1, &now);
 	T_HCOUNT_EQ(now, *before);
 	T_EQ(t_res_mounts(), 0);
+	check_usage(0);
 }
 
 int main(void)
