@@ -62,13 +62,10 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUNC_SRC  := $(wildcard tests/func/*.c)
 # The reservation tests of issue 7: all of them in make check-res; make
-# check leaves out RES_PENDING, which fail on library bugs reported to the
-# lead (a symlink at mnt/NAME is mounted over; a non-owner's
-# rampool_reservation_open gets -ENOENT; shmem populated through the path is
-# not counted held; --nodes with one node passes size 0). Empty it when fixed.
+# check leaves out RES_PENDING (tests waiting for a library fix; none now).
 RES_NAMES := res_race res_crash res_guarantee res_security res_qemu res_scrub \
 	     res_functional
-RES_PENDING := res_security res_functional
+RES_PENDING :=
 RES_BIN   := $(RES_NAMES:%=$(BUILD)/tests/func/%)
 RES_CHECK := $(filter-out $(RES_PENDING:%=$(BUILD)/tests/func/%),$(RES_BIN))
 FUNC_BIN  := $(filter-out $(RES_BIN),\
