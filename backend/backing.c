@@ -259,6 +259,14 @@ int backing_attach(const struct backing_spec *spec, int fd,
 		ret = -EINVAL;
 		goto out_close;
 	}
+	/* hugetlbfs reports its page size as the block size, shmem 4K */
+	if ((uint64_t)st.st_blksize != spec->page_size) {
+		rp_err(log, "fd %d has %llu-byte pages, not %llu", fd,
+		       (unsigned long long)st.st_blksize,
+		       (unsigned long long)spec->page_size);
+		ret = -EINVAL;
+		goto out_close;
+	}
 	ret = map_and_bind(spec, dup, ops, log, out);
 	if (ret)
 		goto out_close;

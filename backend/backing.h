@@ -88,7 +88,8 @@ int backing_create(const struct backing_spec *spec,
  * noreserve and mpol fields are read. Nothing is populated. On failure
  * the dup is closed and the mapping dropped; the file is never changed.
  * -EINVAL when the file is shorter than len (a fault past its end would
- * SIGBUS), -EBADF from the dup, mmap's and mbind's errnos.
+ * SIGBUS) or its pages (st_blksize) are not page_size, -EBADF from the
+ * dup, mmap's and mbind's errnos.
  */
 int backing_attach(const struct backing_spec *spec, int fd,
 		   const struct backing_ops *ops, const struct rp_log *log,

@@ -66,18 +66,25 @@ int resmount_tmpfs(const char *dir, const struct resmount_ops *ops,
 		   const struct rp_log *log)
 {
 	struct statfs sf;
+	bool made;
 	int err;
 
-	if (ops->mkdirat(AT_FDCWD, dir, 0755) && errno != EEXIST) {
+	made = !ops->mkdirat(AT_FDCWD, dir, 0755);
+	if (!made && errno != EEXIST) {
 		err = errno;
 		rp_err(log, "mkdir %s: %s", dir, strerror(err));
 		return -err;
 	}
 	if (!ops->statfs(dir, &sf) && sf.f_type == TMPFS_MAGIC)
 		return 0;
-	if (ops->mount("rampool", dir, "tmpfs", MOUNT_FLAGS, "mode=0755")) {
+	/* no cap of its own (tmpfs would take half of RAM): the ledger grants */
+	if (ops->mount("rampool", dir, "tmpfs", MOUNT_FLAGS,
+		       "mode=0755,size=100%")) {
 		err = errno;
 		rp_err(log, "mount tmpfs on %s: %s", dir, strerror(err));
+		/* nothing left behind: the directory goes if made here */
+		if (made)
+			ops->unlinkat(AT_FDCWD, dir, AT_REMOVEDIR);
 		return -err;
 	}
 	return 0;

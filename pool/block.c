@@ -15,6 +15,7 @@
 #include "../backend/prealloc.h"
 #include "../backend/topology.h"
 #include "block.h"
+#include "res.h"
 #include "pool.h"
 
 static const struct backing_ops *bops(const struct rampool_block *blk)
@@ -270,6 +271,7 @@ static void block_destroy(struct rampool_block *blk)
 {
 	if (blk->b.fd >= 0 || blk->b.addr)
 		backing_destroy(&blk->b, bops(blk));
+	block_ledger_drop(blk->ledger, blk->ledger_id);
 	CPU_FREE(blk->cpus);
 	free(blk->populated);
 	free(blk);
@@ -394,11 +396,22 @@ int rampool_block_new(struct rampool_pool *pool,
 		ret = block_plan(blk, &o, t, dir, sizeof(dir), &dirfd);
 	topo_free(t);
 	if (!ret)
+		ret = block_ledger_pending(pool, &(struct block_ledger_spec){
+			.hugetlb = o.backing == RAMPOOL_BACKING_MEMFD_HUGETLB ||
+				   o.backing == RAMPOOL_BACKING_HUGETLBFS,
+			.page_size = blk->page_size,
+			.max_size = blk->max_size,
+			.node = blk->node,
+		}, &blk->ledger, &blk->ledger_id);
+	if (!ret)
 		ret = block_create(blk, &o, dirfd);
 	if (dirfd >= 0)
 		bops(blk)->close(dirfd);
 	if (!ret)
 		ret = block_fill(blk);
+	if (!ret)
+		ret = block_ledger_ready(blk->ledger, blk->ledger_id, blk->node,
+					 rampool_block_populated(blk));
 	if (ret) {
 		block_destroy(blk);
 		return ret;

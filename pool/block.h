@@ -53,7 +53,8 @@ struct block_attach_spec {
  *
  * 0, or: -EINVAL bad spec (fd < 0, sizes not page multiples, max_size <
  * size, page size not the base page without hugetlb, a bad node, threads >
- * 256) or a file shorter than max_size / not a regular file; -EBADF from
+ * 256) or a file shorter than max_size / not a regular file / whose pages
+ * are not page_size; -EBADF from
  * the dup; -EOPNOTSUPP a pool on a recorded sysroot with nodes; mmap's and
  * mbind's errnos (-ENOMEM: hugetlb pages cannot be reserved); -ENOMEM.
  * *out untouched on failure. Logged.
@@ -93,6 +94,8 @@ struct rampool_block {
 	uint64_t npages;
 	atomic_bool cancel;
 	atomic_bool *cancelp;		/* &cancel, or a pool-wide flag */
+	struct ledger *ledger;		/* open while the block has a row */
+	int64_t ledger_id;		/* its row in the ledger */
 };
 
 /* The base page: 4 KiB on x86, 4/16/64 KiB on arm64. */
@@ -102,6 +105,7 @@ static inline uint64_t block_base_page(void)
 }
 
 struct topo;
+struct ledger;
 
 /* Logs "block: ..." at ERR; returns -EINVAL. */
 __attribute__((format(printf, 2, 3)))

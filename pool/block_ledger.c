@@ -22,7 +22,8 @@ static atomic_uint block_seq;
  * pages. -ENOMEM: it does not fit (as the kernel would say at mmap).
  */
 int block_ledger_pending(struct rampool_pool *pool,
-			 const struct block_ledger_spec *s, int64_t *id)
+			 const struct block_ledger_spec *s,
+			 struct ledger **lp, int64_t *id)
 {
 	struct ledger_row *r;
 	struct res_need need;
@@ -31,14 +32,19 @@ int block_ledger_pending(struct rampool_pool *pool,
 	int ret;
 
 	*id = 0;
-	if (strcmp(pool->sysroot, "/"))
+	*lp = NULL;
+	/* rows describe kernel objects: none on a recorded tree or mocks */
+	if (strcmp(pool->sysroot, "/") || pool->backing_ops ||
+	    pool->prealloc_ops)
 		return 0;
 	ret = res_open_write(pool, &l);
-	if (ret) {
+	if (ret == -EACCES || ret == -EPERM || ret == -EROFS) {
 		rp_dbg(&pool->log, "block: not in the ledger (%s): the pool "
 		       "counts it as foreign", strerror(-ret));
 		return 0;
 	}
+	if (ret)
+		return ret;
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		ledger_close(l);
@@ -71,8 +77,17 @@ int block_ledger_pending(struct rampool_pool *pool,
 		ret = ledger_commit(l);
 	else
 		ledger_rollback(l);
-	if (!ret)
+	if (!ret) {
 		*id = r->id;
+		/*
+		 * The struct is kept, the connection not (a block must not
+		 * hold the ledger's files open): freeing the block then
+		 * reconnects without allocating.
+		 */
+		ledger_disconnect(l);
+		*lp = l;
+		l = NULL;
+	}
 	if (ret == -ENOSPC) {
 		rp_err(&pool->log, "block: %llu bytes do not fit: the pool "
 		       "can grant %llu there", (unsigned long long)need.bytes,
@@ -87,15 +102,14 @@ int block_ledger_pending(struct rampool_pool *pool,
 }
 
 /* Phase 5: the row ready, with what was populated. */
-int block_ledger_ready(struct rampool_pool *pool, int64_t id, int node,
+int block_ledger_ready(struct ledger *l, int64_t id, int node,
 		       uint64_t populated)
 {
-	struct ledger *l;
 	int ret;
 
-	if (!id)
+	if (!l)
 		return 0;
-	ret = ledger_open(pool, LEDGER_WRITE, &l);
+	ret = ledger_connect(l->pool, LEDGER_WRITE, l);
 	if (ret)
 		return ret;
 	ret = ledger_begin(l);
@@ -109,18 +123,17 @@ int block_ledger_ready(struct rampool_pool *pool, int64_t id, int node,
 		ret = ledger_commit(l);
 	else
 		ledger_rollback(l);
-	ledger_close(l);
+	ledger_disconnect(l);
 	return ret;
 }
 
 /* The block is gone (freed, or its making failed): its row goes. */
-void block_ledger_drop(struct rampool_pool *pool, int64_t id)
+void block_ledger_drop(struct ledger *l, int64_t id)
 {
-	struct ledger *l;
-
-	if (!id || ledger_open(pool, LEDGER_WRITE, &l))
+	if (!l)
 		return;
-	if (!ledger_begin(l)) {
+	/* a failure leaves the row to the recovery once this process ends */
+	if (!ledger_connect(l->pool, LEDGER_WRITE, l) && !ledger_begin(l)) {
 		if (ledger_delete(l, id))
 			ledger_rollback(l);
 		else

@@ -161,6 +161,24 @@ static int migrate(struct ledger *l)
 	return ledger_commit(l);
 }
 
+/*
+ * A reader understands this library's schema and no later one; a ledger
+ * made but never written (version 0) holds nothing yet.
+ */
+static int check_version(struct ledger *l)
+{
+	int v = 0, ret = user_version(l, &v);
+
+	if (ret)
+		return ret;
+	if (v > LEDGER_SCHEMA) {
+		rp_err(&l->pool->log, "ledger: schema version %d is newer "
+		       "than this library's %d", v, LEDGER_SCHEMA);
+		return -EPROTO;
+	}
+	return v ? 0 : -ENOENT;
+}
+
 /* The service group's gid, or -1 (root alone). */
 static gid_t service_gid(const struct rampool_pool *pool)
 {
@@ -187,7 +205,16 @@ static int make_files(struct ledger *l, const char *path)
 
 	if (geteuid())
 		return -EACCES;
-	if (mkdir(dir, 0755) && errno != EEXIST) {
+	if (!mkdir(dir, 0755)) {
+		/* the caller's umask (077 for many root shells) must not
+		 * lock the owners out of their mounts */
+		if (chmod(dir, 0755)) {
+			err = errno;
+			rp_err(&l->pool->log, "ledger: chmod %s: %s", dir,
+			       strerror(err));
+			return -err;
+		}
+	} else if (errno != EEXIST) {
 		err = errno;
 		rp_err(&l->pool->log, "ledger: mkdir %s: %s", dir,
 		       strerror(err));
@@ -267,10 +294,9 @@ static int connect(struct ledger *l, const char *path, int mode)
 	return exec(l, "PRAGMA foreign_keys = ON");
 }
 
-int ledger_open(struct rampool_pool *pool, int mode, struct ledger **out)
+int ledger_connect(struct rampool_pool *pool, int mode, struct ledger *l)
 {
 	char path[4096];
-	struct ledger *l;
 	int ret;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", pool->state_dir,
@@ -278,38 +304,45 @@ int ledger_open(struct rampool_pool *pool, int mode, struct ledger **out)
 		rp_err(&pool->log, "ledger: state directory path too long");
 		return -ENAMETOOLONG;
 	}
-	l = calloc(1, sizeof(*l));
-	if (!l)
-		return -ENOMEM;
+	memset(l, 0, sizeof(*l));
 	l->pool = pool;
 	l->lockfd = -1;
 	if (access(path, F_OK)) {
 		ret = mode == LEDGER_WRITE ? make_files(l, path) : -ENOENT;
 		if (ret)
-			goto out_free;
+			return ret;
 	} else if (access(path, mode == LEDGER_WRITE ? R_OK | W_OK : R_OK)) {
-		ret = -EACCES;
-		goto out_free;
+		return -EACCES;
 	}
 	ret = mode == LEDGER_WRITE ? open_lock(l) : 0;
 	if (!ret)
 		ret = connect(l, path, mode);
 	l->writable = mode == LEDGER_WRITE;
-	if (!ret && mode == LEDGER_WRITE)
-		ret = migrate(l);
+	if (!ret)
+		ret = mode == LEDGER_WRITE ? migrate(l) : check_version(l);
 	if (ret)
-		goto out_free;
-	*out = l;
-	return 0;
-out_free:
-	ledger_close(l);
+		ledger_disconnect(l);
 	return ret;
 }
 
-void ledger_close(struct ledger *l)
+int ledger_open(struct rampool_pool *pool, int mode, struct ledger **out)
 {
+	struct ledger *l = calloc(1, sizeof(*l));
+	int ret;
+
 	if (!l)
-		return;
+		return -ENOMEM;
+	ret = ledger_connect(pool, mode, l);
+	if (ret) {
+		free(l);
+		return ret;
+	}
+	*out = l;
+	return 0;
+}
+
+void ledger_disconnect(struct ledger *l)
+{
 	/*
 	 * The -wal file is kept (readers without write access need it), so
 	 * empty it: a connection opened later reads the whole of it first,
@@ -323,8 +356,17 @@ void ledger_close(struct ledger *l)
 					  NULL);
 	}
 	sqlite3_close_v2(l->db);
+	l->db = NULL;
 	if (l->lockfd >= 0)
 		close(l->lockfd);
+	l->lockfd = -1;
+}
+
+void ledger_close(struct ledger *l)
+{
+	if (!l)
+		return;
+	ledger_disconnect(l);
 	free(l);
 }
 

@@ -67,6 +67,9 @@ int res_shortfall_add(struct rampool_pool *pool, int node,
 		      uint64_t page_size, uint64_t need, uint64_t grantable);
 void res_shortfall_clear(struct rampool_pool *pool);
 
+/* Unmounts and removes the pool's shmem tmpfs when no file is left in it. */
+void res_shm_idle(struct rampool_pool *pool);
+
 /* Removes a reservation's file and mount (a block's: nothing). */
 int res_destroy_objects(struct rampool_pool *pool, const struct ledger_row *r);
 
@@ -104,9 +107,11 @@ struct block_ledger_spec {
 	int node;		/* RAMPOOL_NODE_ANY: not one node */
 };
 int block_ledger_pending(struct rampool_pool *pool,
-			 const struct block_ledger_spec *s, int64_t *id);
-int block_ledger_ready(struct rampool_pool *pool, int64_t id, int node,
+			 const struct block_ledger_spec *s,
+			 struct ledger **l, int64_t *id);
+int block_ledger_ready(struct ledger *l, int64_t id, int node,
 		       uint64_t populated);
-void block_ledger_drop(struct rampool_pool *pool, int64_t id);
+/* Removes the row and closes the ledger; NULL accepted. */
+void block_ledger_drop(struct ledger *l, int64_t id);
 
 #endif

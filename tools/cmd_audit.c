@@ -155,8 +155,9 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 	ret = rampool_audit_run(pool, flags, &a);
 	if (ret) {
 		rampool_pool_free(pool);
-		return sys_error(c, "audit", ret, ret == -EACCES ||
-				 ret == -EPERM ? EXIT_REFUSED : EXIT_SYSTEM);
+		if (ret == -EACCES || ret == -EPERM)
+			return res_error(c, "audit", ret);
+		return sys_error(c, "audit", ret, EXIT_SYSTEM);
 	}
 	ret = audit_rows(a, &t, &left);
 	status = ret ? sys_error(c, "audit", ret, EXIT_SYSTEM)

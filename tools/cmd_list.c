@@ -145,7 +145,7 @@ int res_error(struct ctl *c, const char *what, int err)
 	case -ENOENT: why = "no such reservation"; status = EXIT_USAGE; break;
 	case -EEXIST: why = "a reservation of that name exists"; break;
 	case -ENOSPC: why = "does not fit"; break;
-	case -EACCES: why = "this user may not write the ledger"; break;
+	case -EACCES: why = "this user may not use the ledger (root, or its service group to read it)"; break;
 	case -EPERM: why = "not permitted"; break;
 	case -EBUSY: case -EXDEV: break;
 	case -ECANCELED: why = "cancelled"; break;

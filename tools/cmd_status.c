@@ -264,43 +264,12 @@ static int status_mounts(struct rampool_capacity *cap, struct table *t)
  * The JSON document keeps the kernel's own units (pages) and nests the
  * pools in their nodes, so only the mounts are a plain column table.
  */
-static int status_json(struct rampool_capacity *cap,
-		       const struct rampool_usage *u)
+/* The host-wide figures and pools into global (its "pools" array first). */
+static int json_global(struct rampool_capacity *cap, json_object *global,
+		       json_object *gpools)
 {
 	struct rampool_host_info hi = { .sz = sizeof(hi) };
-	unsigned int ns = rampool_capacity_page_size_count(cap);
-	struct table mt = TABLE_INIT(mount_cols);
-	json_object *root, *nodes, *global, *gpools, *mounts = NULL;
-	int ret = status_mounts(cap, &mt);
-
-	if (!ret)
-		mounts = table_json(&mt);
-	table_free(&mt);
-	root = json_object_new_object();
-	nodes = json_object_new_array();
-	global = json_object_new_object();
-	gpools = json_object_new_array();
-	if (ret || !root || !nodes || !global || !gpools || !mounts) {
-		json_object_put(root);
-		json_object_put(nodes);
-		json_object_put(global);
-		json_object_put(gpools);
-		json_object_put(mounts);
-		return ret ? ret : -ENOMEM;
-	}
-	json_object_object_add(root, "nodes", nodes);
-	json_object_object_add(global, "pools", gpools);
-	json_object_object_add(root, "global", global);
-	json_object_object_add(root, "mounts", mounts);
-	if (u) {
-		json_object *ua = usage_json(u);
-
-		if (!ua) {
-			json_object_put(root);
-			return -ENOMEM;
-		}
-		json_object_object_add(root, "usage", ua);
-	}
+	int ret = 0;
 
 	rampool_capacity_host(cap, &hi);
 	json_object_object_add(global, "mem_total", j_u64(hi.mem_total));
@@ -310,11 +279,8 @@ static int status_json(struct rampool_capacity *cap,
 	json_object_object_add(global, "shmem", j_u64(hi.shmem));
 	json_object_object_add(global, "default_page_size",
 			       j_u64(hi.default_page_size));
-
-	for (unsigned int i = 0; i < rampool_capacity_node_count(cap) && !ret;
-	     i++)
-		ret = json_node(cap, i, nodes);
-	for (unsigned int s = 0; !ret && s < ns; s++) {
+	for (unsigned int s = 0;
+	     !ret && s < rampool_capacity_page_size_count(cap); s++) {
 		struct rampool_hugepage_info h = { .sz = sizeof(h) };
 		json_object *p;
 
@@ -327,6 +293,46 @@ static int status_json(struct rampool_capacity *cap,
 		json_pool(p, &h, true);
 		json_object_array_add(gpools, p);
 	}
+	return ret;
+}
+
+static int status_json(struct rampool_capacity *cap,
+		       const struct rampool_usage *u)
+{
+	struct table mt = TABLE_INIT(mount_cols);
+	json_object *root, *nodes, *global, *gpools, *ua = NULL;
+	json_object *mounts = NULL;
+	int ret = status_mounts(cap, &mt);
+
+	if (!ret)
+		mounts = table_json(&mt);
+	table_free(&mt);
+	if (u)
+		ua = usage_json(u);
+	root = json_object_new_object();
+	nodes = json_object_new_array();
+	global = json_object_new_object();
+	gpools = json_object_new_array();
+	if (ret || !root || !nodes || !global || !gpools || !mounts ||
+	    (u && !ua)) {
+		json_object_put(root);
+		json_object_put(nodes);
+		json_object_put(global);
+		json_object_put(gpools);
+		json_object_put(mounts);
+		json_object_put(ua);
+		return ret ? ret : -ENOMEM;
+	}
+	json_object_object_add(root, "nodes", nodes);
+	json_object_object_add(global, "pools", gpools);
+	json_object_object_add(root, "global", global);
+	json_object_object_add(root, "mounts", mounts);
+	if (ua)
+		json_object_object_add(root, "usage", ua);
+	ret = json_global(cap, global, gpools);
+	for (unsigned int i = 0; i < rampool_capacity_node_count(cap) && !ret;
+	     i++)
+		ret = json_node(cap, i, nodes);
 	if (ret) {
 		json_object_put(root);
 		return ret;

@@ -264,6 +264,11 @@ const char *size_str(char *buf, size_t len, uint64_t v, bool bytes)
 		whole++;
 		frac = 0;
 	}
+	/* 1023.96G rounds to 1024G: say 1T */
+	if (whole == 1024 && e < 6) {
+		whole = 1;
+		e++;
+	}
 	if (frac)
 		snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "%c", whole, frac,
 			 units[e]);

@@ -658,6 +658,14 @@ static void test_attach_bad(void **state)
 	assert_int_equal(block_attach(pool, &s, &blk), -EINVAL);
 	s = attach_spec(-1);
 	assert_int_equal(block_attach(pool, &s, &blk), -EINVAL);
+	/* a shmem file attached as 2 MiB hugetlb: its pages say otherwise */
+	s = attach_spec(fd);
+	s.hugetlb = true;
+	s.page_size = 2 << 20;
+	ncalls = 0;
+	assert_int_equal(block_attach(pool, &s, &blk), -EINVAL);
+	assert_int_equal(count(C_FSTAT), 1);
+	assert_int_equal(count(C_MMAP), 0);
 	assert_ptr_equal(blk, (void *)0x1);
 	assert_int_equal(opened_fds, 0);
 	assert_file_intact(fd);

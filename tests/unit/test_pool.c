@@ -4,10 +4,14 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -596,13 +600,91 @@ static void test_cap_memless(void **state)
 	rampool_pool_free(p);
 }
 
-int main(void)
+/* ---- secure_getenv: the environment of a set-user-ID run is ignored ---- */
+
+#define SECURE_CHILD "--secure-env-child"
+
+/* this test's binary (argv[0]: /proc/self/exe is valgrind under valgrind) */
+static char self_path[PATH_MAX];
+
+/*
+ * In the child: 0 when the pool took its defaults, 1 when it took the
+ * environment the parent set, 2 on any other outcome.
+ */
+static int secure_child(void)
+{
+	struct rampool_pool *p;
+	int ret;
+
+	if (rampool_pool_new(NULL, &p))
+		return 2;
+	if (!strcmp(rampool_pool_state_dir(p), "/run/rampool") &&
+	    !strcmp(rampool_pool_sysroot(p), "/") && !p->group)
+		ret = 0;
+	else if (!strcmp(rampool_pool_state_dir(p), "/tmp/evil-state") &&
+		 p->group && !strcmp(p->group, "evil"))
+		ret = 1;
+	else
+		ret = 2;
+	rampool_pool_free(p);
+	return ret;
+}
+
+/* Runs a copy of this test (mode 04755 or 0755, owned by nobody). */
+static int run_copy(const char *copy, mode_t mode)
+{
+	char *const argv[] = { (char *)copy, SECURE_CHILD, NULL };
+	char *const envp[] = { "RAMPOOL_STATE_DIR=/tmp/evil-state",
+			       "RAMPOOL_GROUP=evil", "RAMPOOL_SYSROOT=/tmp",
+			       NULL };
+	int status;
+	pid_t pid;
+
+	assert_int_equal(chmod(copy, mode), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		execve(copy, argv, envp);
+		_exit(3);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void test_secure_env(void **state)
+{
+	char dir[] = "/tmp/rampool-secure-XXXXXX", copy[64], cmd[PATH_MAX + 100];
+	int ret, plain, setuid;
+
+	(void)state;
+	if (geteuid() != 0 || !self_path[0])
+		skip();		/* needs to make a set-user-ID copy */
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);
+	snprintf(copy, sizeof(copy), "%s/test_pool", dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' %s", self_path, copy);
+	ret = system(cmd);
+	if (!ret)
+		ret = chown(copy, 65534, 65534);
+	/* without set-user-ID the environment is taken (the test can fail) */
+	plain = ret ? -1 : run_copy(copy, 0755);
+	setuid = ret ? -1 : run_copy(copy, 04755);
+	unlink(copy);
+	rmdir(dir);
+	assert_int_equal(ret, 0);
+	assert_int_equal(plain, 1);
+	assert_int_equal(setuid, 0);
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_version, clean_env),
 		cmocka_unit_test_setup(test_defaults, clean_env),
 		cmocka_unit_test_setup(test_opts_size, clean_env),
 		cmocka_unit_test_setup(test_opts_v01, clean_env),
+		cmocka_unit_test_setup(test_secure_env, clean_env),
 		cmocka_unit_test_setup(test_sysroot, clean_env),
 		cmocka_unit_test_setup(test_state_dir, clean_env),
 		cmocka_unit_test_setup(test_log_level, clean_env),
@@ -623,5 +705,9 @@ int main(void)
 		cmocka_unit_test_setup(test_cap_memless, clean_env),
 	};
 
+	if (argc == 2 && !strcmp(argv[1], SECURE_CHILD))
+		_exit(secure_child());	/* no LeakSanitizer set-user-ID */
+	if (!realpath(argv[0], self_path) || strchr(self_path, '\''))
+		self_path[0] = '\0';
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
