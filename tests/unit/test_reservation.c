@@ -707,6 +707,49 @@ static void test_shortfall_shmem(void **st)
 	assert_int_equal(rampool_reservation_release(pool, "owed"), 0);
 }
 
+/*
+ * Processes racing for more than the host has (each asks 60% of it):
+ * the ledger's lock lets exactly one through; the others are refused
+ * with what the winner took off.
+ */
+static void test_race(void **st)
+{
+	uint64_t size = mem_available() / 10 * 6 & ~4095ull;
+	int won = 0, refused = 0;
+	pid_t pids[4];
+	char name[8];
+
+	(void)st;
+	for (int i = 0; i < 4; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			struct rampool_reservation_opts o = shm(size);
+			int ret;
+
+			snprintf(name, sizeof(name), "r%d", i);
+			ret = rampool_reservation_new(pool, name, &o);
+			_exit(ret == 0 ? 0 : ret == -ENOSPC ? 1 : 2);
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		int rc = t_wait(pids[i]);
+
+		assert_true(rc == 0 || rc == 1);
+		won += rc == 0;
+		refused += rc == 1;
+	}
+	assert_int_equal(won, 1);
+	assert_int_equal(refused, 3);
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "r%d", i);
+		if (t_exists("%s/shm/%s", state, name)) {
+			assert_int_equal(rampool_reservation_release(pool,
+								     name), 0);
+		}
+		nothing_left(name, 0, 0);
+	}
+}
+
 /* ---- info structs of other sizes ---------------------------------------- */
 
 static void test_info_sizes(void **st)
@@ -869,6 +912,7 @@ int main(void)
 		T(test_hugetlb_fails),
 		T(test_shortfall_hugetlb),
 		T(test_shortfall_shmem),
+		T(test_race),
 		T(test_info_sizes),
 		T(test_prealloc),
 		T(test_prealloc_cancel),
