@@ -112,7 +112,10 @@ range:
 	return -ERANGE;
 }
 
-/* s with every byte that is not printable ASCII written as \xNN. */
+/*
+ * s with every byte that is not printable ASCII written as \xNN, and the
+ * backslash too (\x5c), so that what is printed names one value only.
+ */
 const char *quoted(const char *s, char *buf, size_t len)
 {
 	size_t n = 0;
@@ -120,7 +123,7 @@ const char *quoted(const char *s, char *buf, size_t len)
 	for (; *s && n + 5 < len; s++) {
 		unsigned char ch = (unsigned char)*s;
 
-		if (ch >= 0x20 && ch < 0x7f)
+		if (ch >= 0x20 && ch < 0x7f && ch != '\\')
 			buf[n++] = (char)ch;
 		else
 			n += (size_t)snprintf(buf + n, len - n, "\\x%02x", ch);
@@ -152,13 +155,20 @@ int opt_size(const char *opt, const char *s, bool zero_ok, uint64_t *out)
 int opt_uint(const char *opt, const char *s, unsigned long min,
 	     unsigned long max, unsigned long *out)
 {
-	unsigned long v = 0;
+	unsigned long v = 0, d;
+	bool over = false;
 	const char *p = s;
 	char q[96];
 
-	for (; digit(*p) && v <= max; p++)
-		v = v * 10 + (unsigned long)(*p - '0');
-	if (p == s || *p || v < min || v > max)
+	/* past max (or ULONG_MAX) the digits are only read, never added */
+	for (; digit(*p); p++) {
+		d = (unsigned long)(*p - '0');
+		if (over || d > max || v > (max - d) / 10)
+			over = true;
+		else
+			v = v * 10 + d;
+	}
+	if (p == s || *p || over || v < min)
 		return input_error("%s '%s': want a number from %lu to %lu",
 				   opt, quoted(s, q, sizeof(q)), min, max);
 	*out = v;
@@ -252,7 +262,7 @@ int parse_nodes(const char *opt, const char *arg, bool sizes,
 	const char *p = arg, *want = sizes ? "NODE:SIZE,..., e.g. 0:4G,1:4G"
 					   : "NODE,..., e.g. 0,1";
 	const char *why = NULL;
-	char tok[64], q[96];
+	char tok[64], q[96], qt[96];
 	unsigned int count = 0;
 
 	do {
@@ -275,7 +285,8 @@ int parse_nodes(const char *opt, const char *arg, bool sizes,
 		if (parse_node(tok, &node))
 			return input_error("%s '%s': node '%s' is not a number "
 					   "from 0 to %d", opt,
-					   quoted(arg, q, sizeof(q)), tok,
+					   quoted(arg, q, sizeof(q)),
+					   quoted(tok, qt, sizeof(qt)),
 					   MAX_NODE);
 		n->size = 0;
 		if (colon && (size_parse(colon + 1, &n->size, &why) ||

@@ -46,7 +46,7 @@ int opt_uint(const char *opt, const char *s, unsigned long min,
 /* 2M, 1.5G, 512K, 0B (one decimal at most), or bytes when bytes is set. */
 const char *size_str(char *buf, size_t len, uint64_t v, bool bytes);
 
-/* s with every byte that is not printable ASCII written as \xNN. */
+/* s with every byte that is not printable ASCII, and '\\', written as \xNN. */
 const char *quoted(const char *s, char *buf, size_t len);
 /* A reservation name as the library accepts it; else prints why: EXIT_USAGE. */
 int check_name(const char *name);
