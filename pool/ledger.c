@@ -161,6 +161,24 @@ static int migrate(struct ledger *l)
 	return ledger_commit(l);
 }
 
+/*
+ * A reader understands this library's schema and no later one; a ledger
+ * made but never written (version 0) holds nothing yet.
+ */
+static int check_version(struct ledger *l)
+{
+	int v = 0, ret = user_version(l, &v);
+
+	if (ret)
+		return ret;
+	if (v > LEDGER_SCHEMA) {
+		rp_err(&l->pool->log, "ledger: schema version %d is newer "
+		       "than this library's %d", v, LEDGER_SCHEMA);
+		return -EPROTO;
+	}
+	return v ? 0 : -ENOENT;
+}
+
 /* The service group's gid, or -1 (root alone). */
 static gid_t service_gid(const struct rampool_pool *pool)
 {
@@ -187,7 +205,16 @@ static int make_files(struct ledger *l, const char *path)
 
 	if (geteuid())
 		return -EACCES;
-	if (mkdir(dir, 0755) && errno != EEXIST) {
+	if (!mkdir(dir, 0755)) {
+		/* the caller's umask (077 for many root shells) must not
+		 * lock the owners out of their mounts */
+		if (chmod(dir, 0755)) {
+			err = errno;
+			rp_err(&l->pool->log, "ledger: chmod %s: %s", dir,
+			       strerror(err));
+			return -err;
+		}
+	} else if (errno != EEXIST) {
 		err = errno;
 		rp_err(&l->pool->log, "ledger: mkdir %s: %s", dir,
 		       strerror(err));
@@ -291,8 +318,8 @@ int ledger_connect(struct rampool_pool *pool, int mode, struct ledger *l)
 	if (!ret)
 		ret = connect(l, path, mode);
 	l->writable = mode == LEDGER_WRITE;
-	if (!ret && mode == LEDGER_WRITE)
-		ret = migrate(l);
+	if (!ret)
+		ret = mode == LEDGER_WRITE ? migrate(l) : check_version(l);
 	if (ret)
 		ledger_disconnect(l);
 	return ret;

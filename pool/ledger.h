@@ -65,7 +65,8 @@ struct ledger {
  * Opens the ledger of the pool's state directory. LEDGER_READ of a ledger
  * that does not exist yet gives -ENOENT; -EACCES when the caller may not
  * read (or, for LEDGER_WRITE, write) it. Schema migrations run on a
- * writable open.
+ * writable open. -EPROTO: the ledger's schema is newer than this library
+ * (nothing changed); -EUCLEAN: the file is not a ledger.
  */
 int ledger_open(struct rampool_pool *pool, int mode, struct ledger **out);
 void ledger_close(struct ledger *l);

@@ -67,6 +67,9 @@ int res_shortfall_add(struct rampool_pool *pool, int node,
 		      uint64_t page_size, uint64_t need, uint64_t grantable);
 void res_shortfall_clear(struct rampool_pool *pool);
 
+/* Unmounts and removes the pool's shmem tmpfs when no file is left in it. */
+void res_shm_idle(struct rampool_pool *pool);
+
 /* Removes a reservation's file and mount (a block's: nothing). */
 int res_destroy_objects(struct rampool_pool *pool, const struct ledger_row *r);
 

@@ -101,6 +101,15 @@ static int plan_shares(struct rampool_pool *pool, struct plan *p)
 	const struct rampool_reservation_opts *o = &p->o;
 	uint64_t ps = p->row.page_size, sum = 0, size = o->size;
 	bool sized = o->nr_nodes > 1 && !(o->flags & RAMPOOL_RES_INTERLEAVE);
+
+	/* one node entry may carry the size instead of size */
+	if (o->nr_nodes == 1 && o->nodes[0].size) {
+		if (size && size != o->nodes[0].size)
+			return bad(pool, "size %llu differs from node %d's %llu",
+				   (unsigned long long)size, o->nodes[0].node,
+				   (unsigned long long)o->nodes[0].size);
+		size = o->nodes[0].size;
+	}
 	unsigned int n = o->nr_nodes ? o->nr_nodes : 1;
 
 	for (unsigned int i = 0; sized && i < n; i++) {
@@ -205,8 +214,13 @@ static int make_hugetlb(struct rampool_pool *pool, struct plan *p)
 	if (ret)
 		return ret;
 	dir[strlen(dir) - 1] = 0;	/* state/mnt */
-	if (ops->mkdirat(AT_FDCWD, dir, 0755) && errno != EEXIST)
+	if (!ops->mkdirat(AT_FDCWD, dir, 0755)) {
+		/* owners walk through it to their mounts, whatever the umask */
+		if (chmod(dir, 0755))
+			return -errno;
+	} else if (errno != EEXIST) {
 		return -errno;
+	}
 	ret = res_mount_dir(pool, p->name, dir, sizeof(dir));
 	if (!ret)
 		ret = resmount_hugetlbfs(dir, p->row.page_size, bytes,
@@ -248,14 +262,20 @@ static int make_shmem(struct rampool_pool *pool, struct plan *p)
 	if (ret)
 		return ret;
 	dfd = open(dir, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
+	if (dfd < 0) {
+		ret = -errno;
+		res_shm_idle(pool);
+		return ret;
+	}
 	ret = resmount_create_file(dfd, p->name, p->row.uid, (gid_t)-1,
 				   p->row.size + p->row.extra, ops,
 				   &pool->log);
 	close(dfd);
-	if (ret < 0)
+	if (ret < 0) {
+		/* the tmpfs this call mounted goes again (others' stays) */
+		res_shm_idle(pool);
 		return ret;
+	}
 	p->fd = ret;
 	return 0;
 }
@@ -445,6 +465,9 @@ static int plan_new(struct rampool_pool *pool, const char *name,
 		free(p);
 		return ret;
 	}
+	/* 0 (a zeroed struct) and -1: the caller */
+	if (p->o.owner_uid == 0)
+		p->o.owner_uid = -1;
 	if (p->o.owner_uid != -1 && (uid_t)p->o.owner_uid != getuid() &&
 	    geteuid()) {
 		rp_err(&pool->log, "reserve: only root may reserve for uid "

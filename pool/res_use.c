@@ -67,8 +67,12 @@ static int row_from_file(struct rampool_pool *pool, const char *name,
 		r->backing = RAMPOOL_RES_SHMEM;
 		r->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
 	}
-	if (res_file_path(pool, r->backing, name, dir, sizeof(dir)) ||
-	    lstat(dir, &st) || !S_ISREG(st.st_mode))
+	if (res_file_path(pool, r->backing, name, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	/* the mount's mode keeps others out: -EACCES, not "no such" */
+	if (lstat(dir, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode))
 		return -ENOENT;
 	r->uid = st.st_uid;
 	r->size = r->nodes[0].size = (uint64_t)st.st_size;
@@ -144,11 +148,35 @@ int rampool_reservation_open(struct rampool_pool *pool, const char *name,
 
 /* ---- grow --------------------------------------------------------------- */
 
+/* A reservation's mount and empty file of bytes, or none of them. */
+static int remount(struct rampool_pool *pool, const struct ledger_row *r,
+		   const char *dir, uint64_t bytes)
+{
+	int ret, dfd;
+
+	ret = resmount_hugetlbfs(dir, r->page_size, bytes, r->uid, 0,
+				 res_mops(pool), &pool->log);
+	if (ret)
+		return ret;
+	dfd = open(dir, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	ret = dfd < 0 ? -errno :
+		resmount_create_file(dfd, RES_FILE, r->uid, (gid_t)-1, bytes,
+				     res_mops(pool), &pool->log);
+	if (dfd >= 0)
+		close(dfd);
+	if (ret < 0) {
+		resmount_remove(dir, res_mops(pool), &pool->log);
+		return ret;
+	}
+	close(ret);
+	return 0;
+}
+
 static int grow_beyond(struct rampool_pool *pool, struct ledger *l,
 		       struct ledger_row *r, uint64_t more)
 {
 	struct res_need need = { .node = r->nodes[0].node, .bytes = more };
-	uint64_t used, total, ps;
+	uint64_t used;
 	struct topo *t;
 	char dir[4096];
 	int ret;
@@ -171,10 +199,9 @@ static int grow_beyond(struct rampool_pool *pool, struct ledger *l,
 	 * one holding pages cannot grow past its headroom.
 	 */
 	ret = res_mount_dir(pool, r->name, dir, sizeof(dir));
-	if (!ret)
-		ret = resmount_usage(dir, res_mops(pool), &used, &total, &ps);
 	if (ret)
 		return ret;
+	used = res_populated_now(pool, r) / r->page_size;
 	if (used) {
 		rp_err(&pool->log, "grow: %s holds %llu pages and its mount "
 		       "cannot be enlarged; reserve with --extra for growth",
@@ -182,26 +209,18 @@ static int grow_beyond(struct rampool_pool *pool, struct ledger *l,
 		return -EBUSY;
 	}
 	ret = resmount_remove(dir, res_mops(pool), &pool->log);
-	if (!ret)
-		ret = resmount_hugetlbfs(dir, r->page_size,
-					 r->size + r->extra + more, r->uid, 0,
-					 res_mops(pool), &pool->log);
-	if (!ret) {
-		int dfd = open(dir, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-		ret = dfd < 0 ? -errno :
-			resmount_create_file(dfd, RES_FILE, r->uid, (gid_t)-1,
-					     r->size + r->extra + more,
-					     res_mops(pool), &pool->log);
-		if (dfd >= 0)
-			close(dfd);
-		if (ret >= 0) {
-			close(ret);
-			ret = 0;
-		}
-	}
-	if (ret == -ENOMEM)
+	if (ret)
+		return ret;	/* -EBUSY: in use, nothing changed */
+	ret = remount(pool, r, dir, r->size + r->extra + more);
+	/* the old reserve back (it was empty): nothing changed */
+	if (ret && remount(pool, r, dir, r->size + r->extra))
+		rp_err(&pool->log, "grow: %s lost its mount; audit --repair "
+		       "removes its row", r->name);
+	if (ret == -ENOMEM) {
+		res_shortfall_add(pool, RAMPOOL_NODE_ANY, r->page_size,
+				  r->size + r->extra + more, 0);
 		ret = -ENOSPC;
+	}
 	return ret;
 }
 
@@ -227,6 +246,11 @@ int rampool_reservation_grow(struct rampool_pool *pool, const char *name,
 		ret = ledger_get(l, name, r);
 	if (!ret && (r->kind != LEDGER_RESERVATION || !res_may(r)))
 		ret = r->kind != LEDGER_RESERVATION ? -ENOENT : -EPERM;
+	if (!ret && r->state != RAMPOOL_RES_STATE_READY) {
+		rp_err(&pool->log, "grow: %s is still being made by pid %d",
+		       name, r->pid);
+		ret = -EBUSY;
+	}
 	if (!ret && (!by || by % r->page_size || by > UINT64_MAX / 4)) {
 		rp_err(&pool->log, "grow: %llu is not a non-zero multiple of "
 		       "%llu", (unsigned long long)by,
