@@ -118,7 +118,8 @@ static void empty_state(const char *dir, const char *group)
 		fprintf(stderr, "cleanup: %s failed\n", path);
 }
 
-/* At exit of the test (not of its children), also after a failure. */
+/* At exit of the test (not of its children), also after a failure or a
+ * fatal signal (t_atcleanup). */
 static void cleanup(void)
 {
 	if (getpid() != main_pid)
@@ -137,12 +138,6 @@ static void cleanup(void)
 		made_outsider = false;
 	if (made_grp && !run("groupdel", grp_name, NULL))
 		made_grp = false;
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	exit(1);	/* cleanup, then t_util's restore, run at exit */
 }
 
 static void make_user(struct user *u, const char *name, bool in_group,
@@ -611,11 +606,8 @@ int main(void)
 	t_require_hugetlb(MB2);
 	/* the reservation's 2 pages and the outsider's 1 */
 	t_hugepages_ensure_free(MB2, 3);
-	atexit(cleanup);	/* runs before t_util's restore */
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
-	signal(SIGHUP, on_signal);
-	signal(SIGALRM, on_signal);
+	/* at exit or on a fatal signal, before t_util's restore */
+	t_atcleanup(cleanup);
 	make_users();
 	make_state(state, sizeof(state));
 	pool = pool_for(state, grp_name);
