@@ -5,6 +5,7 @@
 #include <linux/memfd.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -131,9 +132,10 @@ static void refused(int rc_want, const char *words, char *const args[])
 	t_hcount(T_MB2, -1, &ka);
 	rc = t_poolctl(&out, &err, args[0], args[1], args[2], args[3],
 		       args[4], args[5], NULL);
-	printf("poolctl %s %s %s %s %s %s: exit %d: %s", args[0], args[1],
-	       args[2], args[3], args[4] ? args[4] : "",
-	       args[4] ? args[5] : "", rc, err);
+	printf("poolctl");
+	for (int i = 0; i < 6 && args[i]; i++)
+		printf(" %s", args[i]);
+	printf(": exit %d: %s", rc, err);
 	T_EQ(rc, rc_want);
 	if (words && !strstr(out, words))
 		T_FAIL("stdout lacks '%s': %s", words, out);
@@ -271,6 +273,46 @@ static void foreign(struct rampool_pool *pool)
 	t_res_audit_clean();
 }
 
+/* A mount and a file in the pool's directories that no row explains. */
+static void orphans(void)
+{
+	char mnt[512], file[512], *out = NULL;
+	json_object *doc, *drift;
+	int rc, fd;
+
+	snprintf(mnt, sizeof(mnt), "%s/mnt/stray", t_res_dir());
+	snprintf(file, sizeof(file), "%s/shm/stray", t_res_dir());
+	if (mkdir(mnt, 0700) || mount("none", mnt, "hugetlbfs", 0,
+				      "pagesize=2M"))
+		T_FAIL("mount %s: %s", mnt, strerror(errno));
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		T_FAIL("%s: %s", file, strerror(errno));
+	close(fd);
+
+	rc = t_poolctl(&out, NULL, "audit", "-J", NULL);
+	T_EQ(rc, 1);
+	doc = t_json(out);
+	drift = t_jget(doc, "drift");
+	T_EQ(json_object_array_length(drift), 2);
+	for (size_t i = 0; i < 2; i++) {
+		json_object *e = json_object_array_get_idx(drift, i);
+		const char *kind = t_jget_str(e, "kind");
+		const char *what = t_jget_str(e, "what");
+
+		if (!(!strcmp(kind, "orphan-mount") && !strcmp(what, mnt)) &&
+		    !(!strcmp(kind, "orphan-file") && !strcmp(what, file)))
+			T_FAIL("unexpected drift %s", json_object_to_json_string(e));
+	}
+	json_object_put(doc);
+	free(out);
+	/* both are provably the pool's: repair removes them */
+	t_poolctl_ok(0, "audit", "--repair", NULL);
+	T_ASSERT(!t_is_mount(mnt));
+	T_ASSERT(access(mnt, F_OK) && access(file, F_OK));
+	t_res_audit_clean();
+}
+
 int main(void)
 {
 	struct rampool_pool_opts po = { .sz = sizeof(po) };
@@ -334,6 +376,7 @@ int main(void)
 	json_object_put(list);
 
 	foreign(pool);
+	orphans();
 	nodes_all_or_nothing(pool);
 	t_res_audit_clean();
 
