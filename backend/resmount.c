@@ -45,9 +45,16 @@ int resmount_hugetlbfs(const char *dir, uint64_t page_size, uint64_t bytes,
 		     (unsigned int)gid);
 	if (n < 0 || (size_t)n >= sizeof(data))
 		return -ENAMETOOLONG;
-	if (ops->mkdirat(AT_FDCWD, dir, 0700) && errno != EEXIST) {
+	/*
+	 * A new directory, never one found there: mount(2) follows a
+	 * symlink, so whatever was planted at dir is refused, not mounted
+	 * over (an empty directory a crash left is removed by recovery).
+	 */
+	if (ops->mkdirat(AT_FDCWD, dir, 0700)) {
 		err = errno;
-		rp_err(log, "mkdir %s: %s", dir, strerror(err));
+		rp_err(log, "mkdir %s: %s%s", dir, strerror(err),
+		       err == EEXIST ? " (something is in the way: refused)"
+				     : "");
 		return -err;
 	}
 	if (ops->mount("rampool", dir, "hugetlbfs", MOUNT_FLAGS, data)) {

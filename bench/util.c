@@ -2,6 +2,7 @@
 /* util.c: what the benchmarks share: output, sizes, the 2M hugetlb pool raised for a run and put back on every exit, CPU accounting, medians, JSON numbers. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>

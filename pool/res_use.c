@@ -67,8 +67,12 @@ static int row_from_file(struct rampool_pool *pool, const char *name,
 		r->backing = RAMPOOL_RES_SHMEM;
 		r->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
 	}
-	if (res_file_path(pool, r->backing, name, dir, sizeof(dir)) ||
-	    lstat(dir, &st) || !S_ISREG(st.st_mode))
+	if (res_file_path(pool, r->backing, name, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	/* the mount's mode keeps others out: -EACCES, not "no such" */
+	if (lstat(dir, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode))
 		return -ENOENT;
 	r->uid = st.st_uid;
 	r->size = r->nodes[0].size = (uint64_t)st.st_size;
