@@ -45,9 +45,16 @@ int resmount_hugetlbfs(const char *dir, uint64_t page_size, uint64_t bytes,
 		     (unsigned int)gid);
 	if (n < 0 || (size_t)n >= sizeof(data))
 		return -ENAMETOOLONG;
-	if (ops->mkdirat(AT_FDCWD, dir, 0700) && errno != EEXIST) {
+	/*
+	 * A new directory, never one found there: mount(2) follows a
+	 * symlink, so whatever was planted at dir is refused, not mounted
+	 * over (an empty directory a crash left is removed by recovery).
+	 */
+	if (ops->mkdirat(AT_FDCWD, dir, 0700)) {
 		err = errno;
-		rp_err(log, "mkdir %s: %s", dir, strerror(err));
+		rp_err(log, "mkdir %s: %s%s", dir, strerror(err),
+		       err == EEXIST ? " (something is in the way: refused)"
+				     : "");
 		return -err;
 	}
 	if (ops->mount("rampool", dir, "hugetlbfs", MOUNT_FLAGS, data)) {
@@ -77,7 +84,9 @@ int resmount_tmpfs(const char *dir, const struct resmount_ops *ops,
 	}
 	if (!ops->statfs(dir, &sf) && sf.f_type == TMPFS_MAGIC)
 		return 0;
-	if (ops->mount("rampool", dir, "tmpfs", MOUNT_FLAGS, "mode=0755")) {
+	/* no cap of its own (tmpfs would take half of RAM): the ledger grants */
+	if (ops->mount("rampool", dir, "tmpfs", MOUNT_FLAGS,
+		       "mode=0755,size=100%")) {
 		err = errno;
 		rp_err(log, "mount tmpfs on %s: %s", dir, strerror(err));
 		/* nothing left behind: the directory goes if made here */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* prealloc.c: times populating 2M hugetlb and 4K shmem memfds with rampool against memset, touching, MAP_POPULATE and QEMU's MADV_POPULATE_WRITE, in one run. */
+/* prealloc.c: times populating 2M hugetlb and 4K shmem memfds with rampool against memset, fallocate, touching, MAP_POPULATE and QEMU's MADV_POPULATE_WRITE, in one run, each row labelled with the end state it reaches. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -7,20 +7,19 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "rampool.h"
+#include "prealloc.h"
+#include "util.h"
 
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB 0x0004U
@@ -32,278 +31,21 @@
 #define MADV_POPULATE_WRITE 23
 #endif
 
-#define GIB (1ULL << 30)
 #define MB2 (2ULL << 20)
 #define PAGE4K 4096ULL
 #define MAX_THREADS 256
 #define MAX_METHODS 48
-#define POOL_DIR "/sys/kernel/mm/hugepages/hugepages-2048kB/"
 
 /* ---- options, output ---------------------------------------------------- */
 
-static uint64_t opt_size = 4 * GIB;
+uint64_t opt_size = 4 * GIB;
 static unsigned int opt_repeat = 3;
 static unsigned int opt_threads;	/* 0: online CPUs */
-static bool opt_json, opt_verbose;
+static bool opt_verbose;
 static bool opt_hugetlb = true, opt_shmem = true;
 
-static bool failed;	/* something broke: exit 1 at the end */
-
 /* Lines for the reader: stdout for the table, stderr when stdout is JSON. */
-__attribute__((format(printf, 1, 2)))
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(opt_json ? stderr : stdout, fmt, ap);
-	va_end(ap);
-}
-
-__attribute__((format(printf, 1, 2)))
-static void complain(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("bench/prealloc: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	failed = true;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* "4G", "512M", "4GiB", "1073741824" */
-static int parse_size(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-	int shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	}
-	if (shift && (!strcmp(end, "iB") || !strcmp(end, "B")))
-		end += strlen(end);
-	if (*end || (v << shift) >> shift != v)
-		return -EINVAL;
-	*out = v << shift;
-	return 0;
-}
-
-/* ---- the 2M hugetlb pool: raised for the run, restored on every exit ---- */
-
-static uint64_t pool_old, pool_set;	/* nr_hugepages before and as raised */
-static volatile sig_atomic_t pool_raised;
-
-/* Async-signal-safe (open, read, close): 0 or a negative errno. */
-static int read_u64(const char *path, uint64_t *v)
-{
-	char buf[32];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0 || buf[0] < '0' || buf[0] > '9')
-		return -EIO;
-	*v = 0;
-	for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
-		*v = *v * 10 + (uint64_t)(buf[i] - '0');
-	return 0;
-}
-
-/* Async-signal-safe (open, write, close): 0 or a negative errno. */
-static int write_u64(const char *path, uint64_t v)
-{
-	char buf[24];
-	int i = sizeof(buf), fd;
-	ssize_t n;
-
-	buf[--i] = '\n';
-	do {
-		buf[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, buf + i, sizeof(buf) - (size_t)i);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	return n < 0 ? (int)n : 0;
-}
-
-/*
- * Gives back the pages the benchmark added. If someone else changed the
- * pool meanwhile, only our increment comes off (and nothing when they
- * lowered it below what we set: theirs now). Async-signal-safe.
- */
-static void pool_restore(void)
-{
-	uint64_t cur;
-
-	if (!pool_raised)
-		return;
-	pool_raised = 0;
-	if (read_u64(POOL_DIR "nr_hugepages", &cur) || cur < pool_set)
-		return;
-	write_u64(POOL_DIR "nr_hugepages", cur - (pool_set - pool_old));
-}
-
-static void on_signal(int sig)
-{
-	pool_restore();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/*
- * Makes sure `need` 2M pages are free and unreserved. 0, or -1 with *why
- * saying why the hugetlb case cannot run.
- */
-static int pool_raise(uint64_t need, char *why, size_t whylen)
-{
-	uint64_t nr, free_, resv, got = 0, target;
-
-	if (read_u64(POOL_DIR "nr_hugepages", &nr) ||
-	    read_u64(POOL_DIR "free_hugepages", &free_) ||
-	    read_u64(POOL_DIR "resv_hugepages", &resv)) {
-		snprintf(why, whylen, "no 2M hugetlb pool (%s)", POOL_DIR);
-		return -1;
-	}
-	if (free_ >= resv && free_ - resv >= need) {
-		say("hugetlb 2M pool: %" PRIu64 " pages free, %" PRIu64
-		    " needed: left as it is\n", free_ - resv, need);
-		return 0;
-	}
-	if (geteuid()) {
-		snprintf(why, whylen,
-			 "not root and the 2M pool has %" PRIu64
-			 " free pages of the %" PRIu64 " needed",
-			 free_ > resv ? free_ - resv : 0, need);
-		return -1;
-	}
-	target = nr + need - (free_ > resv ? free_ - resv : 0);
-	pool_old = nr;
-	pool_set = target;
-	pool_raised = 1;
-	/* the kernel may give fewer pages than asked: take back what it gave */
-	if (write_u64(POOL_DIR "nr_hugepages", target) ||
-	    read_u64(POOL_DIR "nr_hugepages", &got) ||
-	    read_u64(POOL_DIR "free_hugepages", &free_) ||
-	    read_u64(POOL_DIR "resv_hugepages", &resv) ||
-	    free_ < resv || free_ - resv < need) {
-		if (!read_u64(POOL_DIR "nr_hugepages", &got))
-			pool_set = got > nr ? got : nr;
-		pool_restore();
-		snprintf(why, whylen,
-			 "could not raise the 2M pool from %" PRIu64
-			 " to %" PRIu64 " pages (got %" PRIu64 ")",
-			 nr, target, got);
-		return -1;
-	}
-	say("hugetlb 2M pool: nr_hugepages raised %" PRIu64 " -> %" PRIu64
-	    " (put back at exit)\n", nr, target);
-	return 0;
-}
-
-/* ---- what else ran: 2-thread figures mean little on a busy machine ------ */
-
-struct cpu_mark {
-	double wall, busy, steal, own;	/* seconds */
-};
-
-static void cpu_mark(struct cpu_mark *m)
-{
-	unsigned long long v[8] = { 0 };
-	double hz = (double)sysconf(_SC_CLK_TCK);
-	struct rusage ru;
-	FILE *f = fopen("/proc/stat", "re");
-
-	m->wall = now();
-	m->busy = m->steal = m->own = 0;
-	if (f) {
-		/* cpu  user nice system idle iowait irq softirq steal */
-		if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
-			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
-			   &v[7]) == 8) {
-			m->busy = (v[0] + v[1] + v[2] + v[5] + v[6]) / hz;
-			m->steal = v[7] / hz;
-		}
-		fclose(f);
-	}
-	if (!getrusage(RUSAGE_SELF, &ru))
-		m->own = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-			 ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
-/* CPUs kept busy by other processes, and stolen by the host, on average */
-static void cpu_since(const struct cpu_mark *a, double *others, double *steal)
-{
-	struct cpu_mark b;
-	double wall;
-
-	cpu_mark(&b);
-	wall = b.wall - a->wall;
-	*others = *steal = 0;
-	if (wall <= 0)
-		return;
-	*others = (b.busy - a->busy - (b.own - a->own)) / wall;
-	if (*others < 0)
-		*others = 0;
-	*steal = (b.steal - a->steal) / wall;
-}
-
 /* ---- the cases and methods ---------------------------------------------- */
-
-struct bcase {
-	const char *name;	/* "hugetlb-2M", "shmem-4K" */
-	bool hugetlb;
-	uint64_t page_size;
-};
-
-enum kind {
-	K_MEMSET,		/* memset over populated memory: the ceiling */
-	K_MEMSET_PAGE,		/* the same, one memset per page */
-	K_TOUCH,		/* one byte written per page, one thread */
-	K_MAP_POPULATE,		/* mmap(MAP_SHARED | MAP_POPULATE) */
-	K_POPULATE_WRITE,	/* one MADV_POPULATE_WRITE: QEMU's method */
-	K_RAMPOOL,		/* rampool_block_new(PREALLOC) end to end */
-};
-
-struct method {
-	enum kind kind;
-	const char *id;		/* JSON "method" */
-	char label[48];
-	unsigned int threads;
-	unsigned int flags;	/* rampool block flags beyond PREALLOC */
-	double *secs;		/* per repeat: the timed span */
-	/* rampool only, per repeat: before population, population, after */
-	double *setup, *fill, *after;
-	int how;		/* rampool's method (its log), -1: unseen */
-	/* results */
-	double med, spread, gib_s, med_setup, med_fill, med_after;
-	bool ok;
-};
 
 /* What rampool's log and progress callbacks tell the timing. */
 struct rp_clock {
@@ -375,6 +117,7 @@ struct slice {
 	char *p;
 	size_t len;
 	size_t piece;		/* one memset call per piece */
+	int err;		/* populate_slice: its errno, 0 if none */
 };
 
 static void *memset_slice(void *arg)
@@ -456,7 +199,10 @@ static char *ceil_get(const struct bcase *c)
 		complain("%s: populating before memset: %s", c->name,
 			 strerror(errno));
 		ceil_drop();
+		return NULL;
 	}
+	/* a first pass, so the timed ones meet no first-access cost at all */
+	memset(ceil_p, 0, opt_size);
 	return ceil_p;
 }
 
@@ -471,13 +217,76 @@ static double run_memset(const struct bcase *c, const struct method *m)
 			    m->kind == K_MEMSET_PAGE);
 }
 
+/*
+ * What the VM would still pay before its memory runs at full speed: one
+ * byte written per page, one thread, after the timed part (never in it).
+ */
+static double first_write(char *p, uint64_t page_size)
+{
+	double t0 = now();
+
+	for (uint64_t off = 0; off < opt_size; off += page_size)
+		*(volatile char *)(p + off) = 1;
+	return now() - t0;
+}
+
+static void *populate_slice(void *arg)
+{
+	struct slice *s = arg;
+
+	s->err = madvise(s->p, s->len, MADV_POPULATE_WRITE) ? errno : 0;
+	return NULL;
+}
+
+/*
+ * QEMU's prealloc with prealloc-threads=n: each thread one
+ * MADV_POPULATE_WRITE over its contiguous slice, not pinned. QEMU starts
+ * a thread even for n = 1, and so does rampool: a new thread may land on
+ * another CPU than the caller's, so the baseline does the same. 0 or -1.
+ */
+static int populate_threads(const struct bcase *c, char *p, unsigned int n)
+{
+	struct slice s[MAX_THREADS];
+	uint64_t pages = opt_size / c->page_size, off = 0;
+	unsigned int i, started;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		s[i].p = p + off;
+		s[i].len = (pages / n + (i < pages % n)) * c->page_size;
+		s[i].err = 0;
+		off += s[i].len;
+	}
+	for (started = 0; started < n; started++)
+		if (pthread_create(&s[started].tid, NULL, populate_slice,
+				   &s[started]))
+			break;
+	for (i = 0; i < started; i++)
+		pthread_join(s[i].tid, NULL);
+	if (started < n) {
+		complain("%s: cannot start populating thread %u", c->name,
+			 started + 1);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (s[i].err && !ret) {
+			complain("%s: MADV_POPULATE_WRITE: %s", c->name,
+				 strerror(s[i].err));
+			ret = -1;
+		}
+	}
+	return ret;
+}
+
 /* One timed run of m on a fresh backing; seconds or < 0 (complained). */
-static double run_baseline(const struct bcase *c, const struct method *m)
+static double run_baseline(const struct bcase *c, struct method *m,
+			   unsigned int rep)
 {
 	double t0, t = -1;
 	char *p = NULL;
 	int fd;
 
+	m->first[rep] = -1;
 	if (m->kind == K_MEMSET || m->kind == K_MEMSET_PAGE)
 		return run_memset(c, m);
 	ceil_drop();
@@ -487,6 +296,18 @@ static double run_baseline(const struct bcase *c, const struct method *m)
 	switch (m->kind) {
 	case K_MEMSET:
 	case K_MEMSET_PAGE:
+		break;
+	case K_FALLOCATE:
+		t0 = now();
+		if (fallocate(fd, 0, 0, (off_t)opt_size)) {
+			complain("%s: fallocate: %s", c->name,
+				 strerror(errno));
+			break;
+		}
+		t = now() - t0;
+		p = map_fd(fd, 0);
+		if (!p)
+			t = -1;
 		break;
 	case K_TOUCH:
 		p = map_fd(fd, 0);
@@ -509,16 +330,14 @@ static double run_baseline(const struct bcase *c, const struct method *m)
 		if (!p)
 			break;
 		t0 = now();
-		if (madvise(p, opt_size, MADV_POPULATE_WRITE)) {
-			complain("%s: MADV_POPULATE_WRITE: %s", c->name,
-				 strerror(errno));
-			break;
-		}
-		t = now() - t0;
+		if (!populate_threads(c, p, m->threads))
+			t = now() - t0;
 		break;
 	case K_RAMPOOL:
 		break;
 	}
+	if (p && t > 0)
+		m->first[rep] = first_write(p, c->page_size);
 	if (p)
 		munmap(p, opt_size);
 	close(fd);
@@ -527,9 +346,11 @@ static double run_baseline(const struct bcase *c, const struct method *m)
 
 static void warm_up(const struct bcase *c)
 {
-	struct method m = { .kind = K_POPULATE_WRITE, .threads = 1 };
+	double first;
+	struct method m = { .kind = K_POPULATE_WRITE, .threads = 1,
+			    .first = &first };
 
-	run_baseline(c, &m);
+	run_baseline(c, &m, 0);
 }
 
 static struct rampool_pool *rp_pool;
@@ -567,6 +388,7 @@ static double run_rampool(const struct bcase *c, struct method *m,
 			 m->label, m->threads, strerror(-ret));
 		return -1;
 	}
+	m->first[rep] = first_write(rampool_block_addr(blk), c->page_size);
 	rampool_block_free(blk);
 	if (rp_clk.fill_start < 0 || rp_clk.fill_end < rp_clk.fill_start) {
 		m->setup[rep] = m->fill[rep] = m->after[rep] = -1;
@@ -580,22 +402,6 @@ static double run_rampool(const struct bcase *c, struct method *m,
 }
 
 /* ---- statistics --------------------------------------------------------- */
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, unsigned int n)
-{
-	static double s[1000];	/* --repeat is at most 1000 */
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
 
 static void summarize(struct method *m)
 {
@@ -615,8 +421,12 @@ static void summarize(struct method *m)
 	m->ok = true;
 	m->med = median(m->secs, opt_repeat);
 	m->spread = (hi - lo) / m->med;
+	m->best = lo;
 	m->gib_s = (double)opt_size / GIB / m->med;
-	m->med_setup = m->med_fill = m->med_after = -1;
+	m->med_setup = m->med_fill = m->med_after = m->med_first = -1;
+	for (unsigned int r = 0; r < opt_repeat && m->first[r] >= 0; r++)
+		if (r == opt_repeat - 1)
+			m->med_first = median(m->first, opt_repeat);
 	if (split) {
 		m->med_setup = median(m->setup, opt_repeat);
 		m->med_fill = median(m->fill, opt_repeat);
@@ -626,7 +436,8 @@ static void summarize(struct method *m)
 
 /* ---- one case ----------------------------------------------------------- */
 
-static struct json_object *j_results, *j_skipped, *j_cases;
+struct json_object *j_results, *j_cases;
+static struct json_object *j_skipped;
 
 static void add_method(struct method *ms, unsigned int *n, enum kind kind,
 		       const char *id, const char *label, unsigned int threads,
@@ -638,16 +449,17 @@ static void add_method(struct method *ms, unsigned int *n, enum kind kind,
 			      .flags = flags, .how = -1 };
 	snprintf(m->label, sizeof(m->label), "%s", label);
 	m->secs = calloc(opt_repeat, sizeof(double));
+	m->first = calloc(opt_repeat, sizeof(double));
 	m->setup = calloc(opt_repeat, sizeof(double));
 	m->fill = calloc(opt_repeat, sizeof(double));
 	m->after = calloc(opt_repeat, sizeof(double));
-	if (!m->secs || !m->setup || !m->fill || !m->after) {
+	if (!m->secs || !m->first || !m->setup || !m->fill || !m->after) {
 		fprintf(stderr, "bench/prealloc: out of memory\n");
 		exit(1);
 	}
 }
 
-static unsigned int thread_counts(unsigned int *t)
+unsigned int thread_counts(unsigned int *t)
 {
 	unsigned int n = 0, max = opt_threads;
 
@@ -655,151 +467,6 @@ static unsigned int thread_counts(unsigned int *t)
 		t[n++] = k;
 	t[n++] = max;
 	return n;
-}
-
-static const char *how_name(int how)
-{
-	switch (how) {
-	case 1: return "fallocate";
-	case 2: return "populate";
-	case 3: return "touch";
-	default: return "?";
-	}
-}
-
-/* o[key] = v, printed with that many decimals */
-static void jnum(struct json_object *o, const char *key, double v,
-		 int decimals)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-	json_object_object_add(o, key, json_object_new_double_s(v, buf));
-}
-
-static void jstr(struct json_object *o, const char *key, const char *v)
-{
-	json_object_object_add(o, key, json_object_new_string(v));
-}
-
-static void jint(struct json_object *o, const char *key, int v)
-{
-	json_object_object_add(o, key, json_object_new_int(v));
-}
-
-static void report(const struct bcase *c, struct method *ms, unsigned int n,
-		   double others, double steal)
-{
-	const struct method *ceil = NULL, *qemu = NULL, *r1 = NULL, *r2 = NULL;
-	char spread[16], fill[16], setup[16], after[16];
-
-	for (unsigned int i = 0; i < n; i++) {
-		const struct method *m = &ms[i];
-
-		if (!m->ok)
-			continue;
-		if (m->kind == K_MEMSET && m->threads == 1)
-			ceil = m;
-		if (m->kind == K_POPULATE_WRITE)
-			qemu = m;
-		if (m->kind == K_RAMPOOL && !m->flags && m->threads == 1)
-			r1 = m;
-		if (m->kind == K_RAMPOOL && !m->flags && m->threads == 2)
-			r2 = m;
-	}
-	if (!opt_json) {
-		printf("\n%-10s  %-32s %3s %7s %6s %6s %5s | %9s %8s %8s\n",
-		       "case", "method", "thr", "GiB/s", "xceil", "xqemu",
-		       "±%", "fillGiB/s", "setup ms", "after ms");
-	}
-	for (unsigned int i = 0; i < n; i++) {
-		const struct method *m = &ms[i];
-		double rc = ceil && m->ok ? m->gib_s / ceil->gib_s : 0;
-		double rq = qemu && m->ok ? m->gib_s / qemu->gib_s : 0;
-		char label[96];
-		struct json_object *o;
-
-		snprintf(label, sizeof(label), "%s", m->label);
-		if (m->kind == K_RAMPOOL && m->how >= 0)
-			snprintf(label, sizeof(label), "%s [%s]", m->label,
-				 how_name(m->how));
-		if (!opt_json) {
-			if (!m->ok) {
-				printf("%-10s  %-32s %3u  failed (see above)\n",
-				       c->name, label, m->threads);
-				continue;
-			}
-			snprintf(spread, sizeof(spread), "%.0f",
-				 m->spread * 100);
-			strcpy(fill, "-");
-			strcpy(setup, "-");
-			strcpy(after, "-");
-			if (m->med_fill > 0) {
-				snprintf(fill, sizeof(fill), "%.2f",
-					 (double)opt_size / GIB / m->med_fill);
-				snprintf(setup, sizeof(setup), "%.1f",
-					 m->med_setup * 1e3);
-				snprintf(after, sizeof(after), "%.1f",
-					 m->med_after * 1e3);
-			}
-			printf("%-10s  %-32s %3u %7.2f %6.2f %6.2f %5s | "
-			       "%9s %8s %8s\n", c->name, label, m->threads,
-			       m->gib_s, rc, rq, spread, fill, setup, after);
-			continue;
-		}
-		if (!m->ok)
-			continue;
-		o = json_object_new_object();
-		jstr(o, "case", c->name);
-		jstr(o, "method", m->id);
-		jint(o, "threads", (int)m->threads);
-		jnum(o, "gib_s", m->gib_s, 3);
-		jnum(o, "ratio_ceiling", rc, 3);
-		jnum(o, "ratio_qemu", rq, 3);
-		jnum(o, "seconds", m->med, 4);
-		jnum(o, "spread", m->spread, 3);
-		if (m->kind == K_RAMPOOL)
-			jstr(o, "populate_method", how_name(m->how));
-		if (m->kind == K_RAMPOOL && m->med_fill > 0) {
-			jnum(o, "populate_gib_s",
-			     (double)opt_size / GIB / m->med_fill, 3);
-			jnum(o, "setup_s", m->med_setup, 4);
-			jnum(o, "after_s", m->med_after, 4);
-		}
-		json_object_array_add(j_results, o);
-	}
-	if (opt_json) {
-		struct json_object *o = json_object_new_object();
-
-		jstr(o, "case", c->name);
-		if (r1 && ceil)
-			jnum(o, "rampool_1_ratio_ceiling",
-			     r1->gib_s / ceil->gib_s, 3);
-		if (r1 && r2)
-			jnum(o, "rampool_2_over_1", r2->gib_s / r1->gib_s, 3);
-		if (r1 && qemu)
-			jnum(o, "rampool_1_ratio_qemu",
-			     r1->gib_s / qemu->gib_s, 3);
-		if (r2 && qemu)
-			jnum(o, "rampool_2_ratio_qemu",
-			     r2->gib_s / qemu->gib_s, 3);
-		jnum(o, "other_cpus", others, 2);
-		jnum(o, "steal_cpus", steal, 2);
-		json_object_array_add(j_cases, o);
-		return;
-	}
-	if (r1 && ceil)
-		printf("%s: rampool 1 thread = %.2fx the memset ceiling\n",
-		       c->name, r1->gib_s / ceil->gib_s);
-	if (r1 && r2)
-		printf("%s: rampool 2 threads / 1 thread = %.2fx\n", c->name,
-		       r2->gib_s / r1->gib_s);
-	if (r1 && qemu)
-		printf("%s: rampool 1 thread = %.2fx QEMU's method\n", c->name,
-		       r1->gib_s / qemu->gib_s);
-	if (r2 && qemu)
-		printf("%s: rampool 2 threads = %.2fx QEMU's method\n", c->name,
-		       r2->gib_s / qemu->gib_s);
 }
 
 static void skip(const char *name, const char *why)
@@ -814,12 +481,41 @@ static void skip(const char *name, const char *why)
 	}
 }
 
-static void run_case(const struct bcase *c)
+/*
+ * The order of the rows in repeat r: the memset rows first (they share
+ * one populated backing), then the others, in the table's order in the
+ * first repeat and shuffled (the same way every run) in the others. A
+ * row pays for the state the row before it left (pages the host took
+ * back, work the kernel deferred), so no row may always follow the same.
+ */
+static void run_order(const struct method *ms, unsigned int n, unsigned int r,
+		      unsigned int *order)
 {
-	struct method ms[MAX_METHODS];
+	uint32_t x = 2463534242u + r * 2654435761u;
+	unsigned int first = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		order[i] = i;
+	while (first < n && (ms[first].kind == K_MEMSET ||
+			     ms[first].kind == K_MEMSET_PAGE))
+		first++;
+	for (unsigned int i = n - 1; r && i > first; i--) {
+		unsigned int j, tmp;
+
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		j = first + x % (i - first + 1);
+		tmp = order[i];
+		order[i] = order[j];
+		order[j] = tmp;
+	}
+}
+
+/* The rows of a case, in the table's order; their count. */
+static unsigned int add_rows(const struct bcase *c, struct method *ms)
+{
 	unsigned int t[16], nt = thread_counts(t), n = 0;
-	double t0 = now(), others, steal;
-	struct cpu_mark mark;
 
 	add_method(ms, &n, K_MEMSET, "memset", "memset (ceiling)", 1, 0);
 	for (unsigned int i = 0; i < nt; i++)
@@ -830,28 +526,48 @@ static void run_case(const struct bcase *c)
 		add_method(ms, &n, K_MEMSET_PAGE, "memset_per_page",
 			   c->hugetlb ? "memset per 2M page" :
 					"memset per 4K page", t[i], 0);
+	add_method(ms, &n, K_FALLOCATE, "fallocate", "fallocate", 1, 0);
 	add_method(ms, &n, K_TOUCH, "touch", "touch 1 byte/page", 1, 0);
 	add_method(ms, &n, K_MAP_POPULATE, "map_populate", "mmap MAP_POPULATE",
 		   1, 0);
-	add_method(ms, &n, K_POPULATE_WRITE, "madv_populate_write",
-		   "MADV_POPULATE_WRITE (QEMU)", 1, 0);
+	for (unsigned int i = 0; i < nt; i++) {
+		char label[48];
+
+		snprintf(label, sizeof(label), t[i] > 1 ?
+			 "QEMU prealloc-threads=%u" :
+			 "MADV_POPULATE_WRITE (QEMU)", t[i]);
+		add_method(ms, &n, K_POPULATE_WRITE, "madv_populate_write",
+			   label, t[i], 0);
+	}
 	for (unsigned int i = 0; i < nt; i++)
 		add_method(ms, &n, K_RAMPOOL, "rampool", "rampool", t[i], 0);
 	for (unsigned int i = 0; i < nt; i++)
 		add_method(ms, &n, K_RAMPOOL, "rampool_page_tables",
 			   "rampool PAGE_TABLES", t[i],
 			   RAMPOOL_BLOCK_PAGE_TABLES);
+	return n;
+}
+
+static void run_case(const struct bcase *c)
+{
+	struct method ms[MAX_METHODS];
+	unsigned int n = add_rows(c, ms);
+	double t0 = now(), others, steal;
+	struct cpu_mark mark;
 
 	/* untimed: the host backs the pages once (a fresh pool is slow) */
 	warm_up(c);
 	cpu_mark(&mark);
-	/* A/B/A/B: each repeat runs every method once, in the same order */
+	/* A/B/A/B: each repeat runs every method once */
 	for (unsigned int r = 0; r < opt_repeat; r++) {
-		for (unsigned int i = 0; i < n; i++) {
-			struct method *m = &ms[i];
+		unsigned int order[MAX_METHODS];
+
+		run_order(ms, n, r, order);
+		for (unsigned int k = 0; k < n; k++) {
+			struct method *m = &ms[order[k]];
 
 			m->secs[r] = m->kind == K_RAMPOOL ?
-				run_rampool(c, m, r) : run_baseline(c, m);
+				run_rampool(c, m, r) : run_baseline(c, m, r);
 			if (opt_verbose)
 				say("  run %u  %-10s %-28s %3u  %.4f s\n",
 				    r + 1, c->name, m->label, m->threads,
@@ -860,8 +576,10 @@ static void run_case(const struct bcase *c)
 		ceil_drop();
 	}
 	cpu_since(&mark, &others, &steal);
-	for (unsigned int i = 0; i < n; i++)
+	for (unsigned int i = 0; i < n; i++) {
 		summarize(&ms[i]);
+		ms[i].end = end_of(c, &ms[i]);
+	}
 	report(c, ms, n, others, steal);
 	say("%s: %u runs in %.1f s; meanwhile other processes kept %.2f CPUs "
 	    "busy and the host stole %.2f%s\n", c->name, n * opt_repeat,
@@ -871,6 +589,7 @@ static void run_case(const struct bcase *c)
 		    "");
 	for (unsigned int i = 0; i < n; i++) {
 		free(ms[i].secs);
+		free(ms[i].first);
 		free(ms[i].setup);
 		free(ms[i].fill);
 		free(ms[i].after);
@@ -918,17 +637,25 @@ static void header(void)
 	    (double)opt_size / GIB, opt_repeat, opt_threads, u.release,
 	    sysconf(_SC_NPROCESSORS_ONLN), rampool_version());
 	say("shmem THP (shmem_enabled): %s\n", thp);
-	say("timed: memset rows - memset alone, over memory populated before "
-	    "(untimed); touch, MADV_POPULATE_WRITE - the loop / the call, on a "
-	    "fresh memfd already mmapped; MAP_POPULATE - the mmap call on a "
-	    "fresh memfd; rampool - rampool_block_new(PREALLOC) end to end "
-	    "(memfd, seals, mmap, mbind to node %d, populate, placement "
-	    "check), [how it populated], and split at the right into setup | "
-	    "population alone (fillGiB/s) | after (placement check, "
-	    "bookkeeping). Freeing is never timed; one untimed populate warms "
-	    "each case up.\n", bench_node);
-	say("xceil, xqemu: GiB/s over the 1-thread memset row and over the "
-	    "MADV_POPULATE_WRITE row of the same case; ±%%: (max - min) / "
+	say("timed: memset rows - memset alone, over memory populated and "
+	    "written once before (untimed); fallocate - the call, on a fresh "
+	    "memfd; touch, MADV_POPULATE_WRITE (QEMU, prealloc-threads=N: one "
+	    "contiguous slice a thread) - the loop / the calls, on a fresh "
+	    "memfd already mmapped; MAP_POPULATE - the mmap call on a fresh "
+	    "memfd; rampool - rampool_block_new(PREALLOC) end to end (memfd, "
+	    "seals, mmap, mbind to node %d, populate, placement check), [how "
+	    "it populated], split at the right into setup | population alone "
+	    "(fillGiB/s) | after (placement check, bookkeeping). Freeing is "
+	    "never timed; one untimed populate warms each case up.\n",
+	    bench_node);
+	say("end: what a row leaves - alloc (pages in the file, not zeroed: "
+	    "shmem fallocate), zeroed (and zeroed: hugetlb fallocate), mapped "
+	    "(zeroed and page tables filled: ready to run, what QEMU's "
+	    "prealloc gives). Rows are compared only with rows of the same "
+	    "end state: xceil (rows that zero) over the 1-thread memset, "
+	    "xqemu (mapped rows) over QEMU's 1 thread, xqN over QEMU with as "
+	    "many threads as the row; 1st-wr: ms to write one byte a page "
+	    "afterwards (untimed, what the VM still pays); ±%%: (max - min) / "
 	    "median of the runs.\n");
 }
 

@@ -15,7 +15,7 @@ extern "C" {
 #endif
 
 #define RAMPOOL_VERSION_MAJOR 0
-#define RAMPOOL_VERSION_MINOR 1
+#define RAMPOOL_VERSION_MINOR 2
 #define RAMPOOL_VERSION_PATCH 0
 
 /*
@@ -432,8 +432,9 @@ struct rampool_reservation_opts {
 	uint64_t page_size;	/* 0: the default hugepage size, 4K for shmem */
 	enum rampool_res_backing backing;	/* 0: RAMPOOL_RES_HUGETLB */
 	/*
-	 * Where: nr_nodes == 0 any node; one entry with size 0 all of size
-	 * on that node; several entries with their sizes (all or nothing).
+	 * Where: nr_nodes == 0 any node; one entry: all of it on that node
+	 * (the entry's size, or size when the entry's is 0); several
+	 * entries with their sizes (all or nothing).
 	 */
 	const struct rampool_res_node *nodes;
 	unsigned int nr_nodes;
@@ -441,7 +442,10 @@ struct rampool_reservation_opts {
 	unsigned int threads;	/* populating threads, as for blocks */
 	/* headroom the owner may grow into without a new check (seed 002) */
 	uint64_t extra;
-	/* owner uid; -1: the caller's real uid. Only root may name another. */
+	/*
+	 * Owner uid; 0 or -1: the caller's real uid (so a zeroed struct
+	 * means the caller). Only root may name another.
+	 */
 	long long owner_uid;
 	rampool_progress_fn progress;	/* while populating */
 	void *progress_data;
@@ -503,8 +507,9 @@ struct rampool_res_list;
  *  -EEXIST   a reservation of that name exists;
  *  -ENOSPC   does not fit; rampool_pool_last_shortfall says where;
  *  -EACCES   the caller may not write the ledger;
- *  -EPERM    the caller may not mount (reservations need CAP_SYS_ADMIN)
- *            or names another owner without being root;
+ *  -EPERM    the caller is not root (a reservation mounts a file
+ *            system of its own) or names another owner without being root;
+ *  -EOPNOTSUPP the pool reads a recorded tree, not the running kernel;
  *  -EXDEV    a page landed off its node;
  *  -ECANCELED rampool_pool_cancel during population;
  *  -ENOMEM, -EIO and other errors of the kernel or SQLite.
@@ -530,8 +535,9 @@ RAMPOOL_API int rampool_pool_last_shortfall(const struct rampool_pool *pool,
 
 /*
  * Releases a reservation: its pages, file, mount and row go; every page is
- * back in the kernel's free count. Owner or root. -ENOENT no such name;
- * -EPERM not the owner; -EBUSY the file is still mapped or open by a
+ * back in the kernel's free count. Root does it (it unmounts): another
+ * caller gets -EPERM, the owner too. -ENOENT no such name; -EBUSY the
+ * reservation is being made, or its file is still mapped or open by a
  * process (the mount cannot go): nothing changed.
  */
 RAMPOOL_API int rampool_reservation_release(struct rampool_pool *pool,

@@ -98,12 +98,10 @@ static int add_row(void *ctx, const struct ledger_row *r)
 	};
 	for (unsigned int i = 0; i < r->nr_nodes; i++) {
 		/* the kernel's count of pages in the file, share by share */
-		uint64_t pop = r->nodes[i].populated;
+		uint64_t pop = left < r->nodes[i].size ? left
+						       : r->nodes[i].size;
 
-		if (r->backing == RAMPOOL_RES_HUGETLB) {
-			pop = left < r->nodes[i].size ? left : r->nodes[i].size;
-			left -= pop;
-		}
+		left -= pop;
 		share_figures(r, i, pop, &it->nodes[i]);
 		info->held += it->nodes[i].held;
 		info->owed += it->nodes[i].owed;

@@ -101,6 +101,15 @@ static int plan_shares(struct rampool_pool *pool, struct plan *p)
 	const struct rampool_reservation_opts *o = &p->o;
 	uint64_t ps = p->row.page_size, sum = 0, size = o->size;
 	bool sized = o->nr_nodes > 1 && !(o->flags & RAMPOOL_RES_INTERLEAVE);
+
+	/* one node entry may carry the size instead of size */
+	if (o->nr_nodes == 1 && o->nodes[0].size) {
+		if (size && size != o->nodes[0].size)
+			return bad(pool, "size %llu differs from node %d's %llu",
+				   (unsigned long long)size, o->nodes[0].node,
+				   (unsigned long long)o->nodes[0].size);
+		size = o->nodes[0].size;
+	}
 	unsigned int n = o->nr_nodes ? o->nr_nodes : 1;
 
 	for (unsigned int i = 0; sized && i < n; i++) {
@@ -456,6 +465,9 @@ static int plan_new(struct rampool_pool *pool, const char *name,
 		free(p);
 		return ret;
 	}
+	/* 0 (a zeroed struct) and -1: the caller */
+	if (p->o.owner_uid == 0)
+		p->o.owner_uid = -1;
 	if (p->o.owner_uid != -1 && (uid_t)p->o.owner_uid != getuid() &&
 	    geteuid()) {
 		rp_err(&pool->log, "reserve: only root may reserve for uid "

@@ -67,8 +67,12 @@ static int row_from_file(struct rampool_pool *pool, const char *name,
 		r->backing = RAMPOOL_RES_SHMEM;
 		r->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
 	}
-	if (res_file_path(pool, r->backing, name, dir, sizeof(dir)) ||
-	    lstat(dir, &st) || !S_ISREG(st.st_mode))
+	if (res_file_path(pool, r->backing, name, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	/* the mount's mode keeps others out: -EACCES, not "no such" */
+	if (lstat(dir, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode))
 		return -ENOENT;
 	r->uid = st.st_uid;
 	r->size = r->nodes[0].size = (uint64_t)st.st_size;
@@ -172,7 +176,7 @@ static int grow_beyond(struct rampool_pool *pool, struct ledger *l,
 		       struct ledger_row *r, uint64_t more)
 {
 	struct res_need need = { .node = r->nodes[0].node, .bytes = more };
-	uint64_t used, total, ps;
+	uint64_t used;
 	struct topo *t;
 	char dir[4096];
 	int ret;
@@ -195,10 +199,9 @@ static int grow_beyond(struct rampool_pool *pool, struct ledger *l,
 	 * one holding pages cannot grow past its headroom.
 	 */
 	ret = res_mount_dir(pool, r->name, dir, sizeof(dir));
-	if (!ret)
-		ret = resmount_usage(dir, res_mops(pool), &used, &total, &ps);
 	if (ret)
 		return ret;
+	used = res_populated_now(pool, r) / r->page_size;
 	if (used) {
 		rp_err(&pool->log, "grow: %s holds %llu pages and its mount "
 		       "cannot be enlarged; reserve with --extra for growth",

@@ -74,17 +74,22 @@ bool res_may(const struct ledger_row *r)
 uint64_t res_populated_now(const struct rampool_pool *pool,
 			   const struct ledger_row *r)
 {
-	uint64_t used, total, ps, sum = 0;
-	char dir[4096];
+	uint64_t sum = 0;
+	char path[4096];
+	struct stat st;
 
-	if (r->backing != RAMPOOL_RES_HUGETLB || r->kind != LEDGER_RESERVATION ||
-	    res_mount_dir(pool, r->name, dir, sizeof(dir)) ||
-	    resmount_usage(dir, res_mops(pool), &used, &total, &ps)) {
-		for (unsigned int i = 0; i < r->nr_nodes; i++)
-			sum += r->nodes[i].populated;
-		return sum;
-	}
-	return used * ps;
+	/*
+	 * The pages in the file: st_blocks (hugetlbfs and tmpfs count
+	 * allocated pages in i_blocks), whoever populated them. Not statfs of the mount: a mapping's reservation
+	 * counts there as used before any page exists.
+	 */
+	if (r->kind == LEDGER_RESERVATION &&
+	    !res_file_path(pool, r->backing, r->name, path, sizeof(path)) &&
+	    !lstat(path, &st) && S_ISREG(st.st_mode))
+		return (uint64_t)st.st_blocks * 512;
+	for (unsigned int i = 0; i < r->nr_nodes; i++)
+		sum += r->nodes[i].populated;
+	return sum;
 }
 
 /* ---- ledger access ------------------------------------------------------ */
@@ -258,11 +263,19 @@ int res_open_write(struct rampool_pool *pool, struct ledger **out)
 
 	if (ret)
 		return ret;
+	/*
+	 * What recovery could not undo (a member of the service group may
+	 * not unmount a dead process's reservation) waits for a caller who
+	 * can; it never blocks this one.
+	 */
 	ret = res_recover(pool, l);
-	if (ret && ret != -EBUSY) {
+	if (ret == -ENOMEM) {
 		ledger_close(l);
 		return ret;
 	}
+	if (ret)
+		rp_info(&pool->log, "ledger: recovery left work undone: %s",
+			strerror(-ret));
 	*out = l;
 	return 0;
 }
@@ -317,7 +330,12 @@ int rampool_reservation_release(struct rampool_pool *pool, const char *name)
 	ret = get_row(pool, name, true, &l, r);
 	if (ret)
 		goto out;
-	if (r->state == RAMPOOL_RES_STATE_PENDING && !ledger_owner_dead(r)) {
+	if (geteuid()) {
+		rp_err(&pool->log, "release of %s: only root may (it unmounts "
+		       "the reservation's file system)", name);
+		ret = -EPERM;
+	} else if (r->state == RAMPOOL_RES_STATE_PENDING &&
+		   !ledger_owner_dead(r)) {
 		rp_err(&pool->log, "%s is still being made by pid %d", name,
 		       r->pid);
 		ret = -EBUSY;

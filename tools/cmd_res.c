@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,103 +70,6 @@ static void print_shortfall(struct rampool_pool *pool, bool json)
 	fflush(stdout);
 }
 
-/* ---- parsing ------------------------------------------------------------ */
-
-#define MAX_NODE 4095
-
-/* A node number, quietly: 0, or -1 when s is not one. */
-static int parse_node(const char *s, unsigned long *out)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return *end || errno || *out > MAX_NODE ? -1 : 0;
-}
-
-/* "0:4G,1:4G" (sizes) or "0,1" (no sizes) into a->nodes. */
-static int parse_nodes(const char *opt, const char *arg, bool sizes,
-		       struct reserve_args *a)
-{
-	const char *p = arg, *want = sizes ? "NODE:SIZE,..., e.g. 0:4G,1:4G"
-					   : "NODE,..., e.g. 0,1";
-	const char *why = NULL;
-	char tok[64], q[96];
-
-	a->nr_nodes = 0;
-	do {
-		size_t len = strcspn(p, ",");
-		char *colon;
-		unsigned long node;
-		struct rampool_res_node *n = &a->nodes[a->nr_nodes];
-
-		if (!len || len >= sizeof(tok) || a->nr_nodes == MAX_NODES)
-			return input_error("%s '%s': want %s", opt,
-					   quoted(arg, q, sizeof(q)), want);
-		memcpy(tok, p, len);
-		tok[len] = '\0';
-		colon = strchr(tok, ':');
-		if (!!colon != sizes)
-			return input_error("%s '%s': want %s", opt,
-					   quoted(arg, q, sizeof(q)), want);
-		if (colon)
-			*colon = '\0';
-		if (parse_node(tok, &node))
-			return input_error("%s '%s': node '%s' is not a number "
-					   "from 0 to %d", opt,
-					   quoted(arg, q, sizeof(q)), tok,
-					   MAX_NODE);
-		if (colon && (size_parse(colon + 1, &n->size, &why) ||
-			      (!n->size && (why = "must be greater than 0"))))
-			return input_error("%s '%s': node %lu's size: %s", opt,
-					   quoted(arg, q, sizeof(q)), node,
-					   why);
-		n->node = (int)node;
-		for (unsigned int k = 0; k < a->nr_nodes; k++)
-			if (a->nodes[k].node == n->node)
-				return input_error("%s '%s': node %d given twice",
-						   opt, quoted(arg, q, sizeof(q)),
-						   n->node);
-		a->nr_nodes++;
-		p += len;
-	} while (*p++ == ',');
-	return 0;
-}
-
-static int parse_owner(const char *s, long long *out)
-{
-	struct passwd *pw;
-	unsigned long uid;
-	char q[96];
-
-	if (s[0] >= '0' && s[0] <= '9') {
-		if (opt_uint("--owner", s, 0, UINT_MAX - 1, &uid))
-			return EXIT_USAGE;
-		*out = (long long)uid;
-		return 0;
-	}
-	pw = getpwnam(s);
-	if (!pw)
-		return input_error("--owner '%s': no such user",
-				   quoted(s, q, sizeof(q)));
-	*out = pw->pw_uid;
-	return 0;
-}
-
-static int parse_page_size(const char *s, uint64_t *out)
-{
-	char q[96];
-
-	if (opt_size("--page-size", s, false, out))
-		return EXIT_USAGE;
-	if (*out < 4096 || (*out & (*out - 1)))
-		return input_error("--page-size '%s': not a page size (4K, 2M, "
-				   "1G, ...)", quoted(s, q, sizeof(q)));
-	return 0;
-}
-
 static int set_placement(int *placement, int which, const char *opt)
 {
 	if (*placement && *placement != which)
@@ -200,11 +102,13 @@ static int reserve_opt(int opt, const char *arg, struct reserve_args *a,
 	case 'S':
 		a->nodes_arg = arg;
 		return set_placement(placement, 2, "--nodes") ?:
-			parse_nodes("--nodes", arg, true, a);
+			parse_nodes("--nodes", arg, true, a->nodes,
+				    MAX_NODES, &a->nr_nodes);
 	case 'I':
 		a->flags |= RAMPOOL_RES_INTERLEAVE;
 		return set_placement(placement, 3, "--interleave") ?:
-			parse_nodes("--interleave", arg, false, a);
+			parse_nodes("--interleave", arg, false,
+				    a->nodes, MAX_NODES, &a->nr_nodes);
 	case 'B':
 		if (!strcmp(arg, "hugetlb"))
 			a->backing = RAMPOOL_RES_HUGETLB;

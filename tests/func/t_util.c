@@ -15,6 +15,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include "t_util.h"
@@ -33,9 +34,19 @@ static int nr_mounts;
 static char tmpdirs[4][96];
 static int nr_tmpdirs;
 static bool cleanup_armed;
+static pid_t cleanup_pid;
+static void (*hooks[4])(void);
+static int nr_hooks;
 
 static void cleanup(void)
 {
+	/* a forked child that exits must not undo its parent's settings */
+	if (getpid() != cleanup_pid)
+		return;
+	/* the tests' own state first: its mounts may pin pages */
+	for (int i = nr_hooks - 1; i >= 0; i--)
+		hooks[i]();
+	nr_hooks = 0;
 	/* unmount first: a mounted min_size= reserve would pin pages */
 	for (int i = nr_mounts - 1; i >= 0; i--) {
 		if (!mounts[i][0])
@@ -79,9 +90,18 @@ static void arm_cleanup(void)
 	if (cleanup_armed)
 		return;
 	cleanup_armed = true;
+	cleanup_pid = getpid();
 	atexit(cleanup);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], on_signal);
+}
+
+void t_atcleanup(void (*fn)(void))
+{
+	if (nr_hooks == 4)
+		T_FAIL("too many cleanup hooks");
+	arm_cleanup();
+	hooks[nr_hooks++] = fn;
 }
 
 void t_skip(const char *fmt, ...)
@@ -391,6 +411,23 @@ static char *slurp(int fd)
 
 int t_run(char *const argv[], char **out, char **err)
 {
+	return t_run_as(-1, argv, out, err);
+}
+
+/* In the child: drops to uid (its own group, no supplementary ones). */
+static void become(long long uid)
+{
+	gid_t gid = (gid_t)uid;
+
+	if (uid < 0)
+		return;
+	if (setgroups(0, NULL) || setresgid(gid, gid, gid) ||
+	    setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid))
+		_exit(126);
+}
+
+int t_run_as(long long uid, char *const argv[], char **out, char **err)
+{
 	int po[2], pe[2], status;
 	char *o, *e;
 	pid_t pid;
@@ -406,6 +443,7 @@ int t_run(char *const argv[], char **out, char **err)
 		dup2(pe[1], 2);
 		close(po[0]);
 		close(pe[0]);
+		become(uid);
 		execv(argv[0], argv);
 		_exit(127);
 	}

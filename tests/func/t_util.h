@@ -81,6 +81,18 @@ const char *t_build_path(const char *name);
 
 /* Runs argv, capturing stdout into a malloc'd string; returns exit status. */
 int t_run(char *const argv[], char **out, char **err);
+/*
+ * The same as another user: uid, with gid = uid and no supplementary
+ * groups (uid -1: as this process; exit 126 when dropping failed).
+ */
+int t_run_as(long long uid, char *const argv[], char **out, char **err);
+
+/*
+ * Runs fn at exit (and on a catchable fatal signal) before the hugepage
+ * pools and mounts of this file are restored, latest first; only in the
+ * process that armed it, never in a forked child.
+ */
+void t_atcleanup(void (*fn)(void));
 
 #endif
 

@@ -9,6 +9,7 @@
 #include <ftw.h>
 #include <grp.h>
 #include <linux/magic.h>
+#include <linux/falloc.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -49,6 +50,32 @@ static inline int t_rm_one(const char *path, const struct stat *st, int flag,
 static inline void t_rmtree(const char *path)
 {
 	nftw(path, t_rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+/*
+ * Writes len bytes of 0x5a at the start of path (pages in the file:
+ * st_blocks counts them); len 0 punches them all out again.
+ */
+static inline void t_fill_file(const char *path, size_t len)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	struct stat st;
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	if (len) {
+		char *buf = malloc(len);
+
+		assert_non_null(buf);
+		memset(buf, 0x5a, len);
+		assert_int_equal(pwrite(fd, buf, len, 0), (ssize_t)len);
+		free(buf);
+	} else {
+		assert_int_equal(fallocate(fd, FALLOC_FL_PUNCH_HOLE |
+					   FALLOC_FL_KEEP_SIZE, 0, st.st_size),
+				 0);
+	}
+	close(fd);
 }
 
 __attribute__((format(printf, 1, 2)))

@@ -67,15 +67,29 @@ static void test_hugetlbfs_data(void **state)
 	assert_false(t_exists("%s", mnt));
 }
 
-/* An empty directory already there (a mount point left unmounted) is used. */
+/*
+ * Anything already at the mount point is refused, never mounted over:
+ * mount(2) follows a symlink planted there. A directory too (recovery
+ * removes an empty one a crash left).
+ */
 static void test_hugetlbfs_dir_exists(void **state)
 {
+	char target[4200];
+
 	(void)state;
 	assert_int_equal(mkdir(mnt, 0700), 0);
 	assert_int_equal(resmount_hugetlbfs(mnt, 2097152, 2097152, 0, 0,
-					    &t_rm_ops, &quiet), 0);
-	assert_int_equal(t_rm.nr_mnt, 1);
-	assert_int_equal(resmount_remove(mnt, &t_rm_ops, &quiet), 0);
+					    &t_rm_ops, &quiet), -EEXIST);
+	assert_int_equal(t_rm.calls[T_MOUNT], 0);
+	assert_int_equal(rmdir(mnt), 0);
+	snprintf(target, sizeof(target), "%s.elsewhere", mnt);
+	assert_int_equal(mkdir(target, 0700), 0);
+	assert_int_equal(symlink(target, mnt), 0);
+	assert_int_equal(resmount_hugetlbfs(mnt, 2097152, 2097152, 0, 0,
+					    &t_rm_ops, &quiet), -EEXIST);
+	assert_int_equal(t_rm.calls[T_MOUNT], 0);
+	assert_int_equal(unlink(mnt), 0);
+	assert_int_equal(rmdir(target), 0);
 }
 
 static void test_hugetlbfs_mkdir_fails(void **state)
@@ -160,7 +174,7 @@ static void test_tmpfs(void **state)
 	assert_int_equal(resmount_tmpfs(mnt, &t_rm_ops, &quiet), 0);
 	assert_int_equal(t_rm.calls[T_MOUNT], 1);
 	assert_string_equal(t_rm.last.fstype, "tmpfs");
-	assert_string_equal(t_rm.last.data, "mode=0755");
+	assert_string_equal(t_rm.last.data, "mode=0755,size=100%");
 	assert_int_equal(t_rm.last.flags, MS_NOSUID | MS_NODEV | MS_NOEXEC);
 	assert_int_equal(stat(mnt, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0755);

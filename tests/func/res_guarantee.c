@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* res_guarantee.c: a reservation's pages survive a punch of the whole file and a page thief; a plain hugetlbfs file loses them (issue 7). */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/memfd.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "t_res.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+#define RES_PAGES 16		/* the reservation */
+#define SPARE 8			/* unclaimed pages beside it */
+
+struct owner_report {
+	int pages_ok;		/* pages faulted back */
+	int err;		/* errno of MADV_POPULATE_WRITE, or SIGBUS */
+	int nonzero;		/* pages that did not read zeros */
+};
+
+static sigjmp_buf bus_jmp;
+
+static void on_bus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+/* The fallback where MADV_POPULATE_WRITE is missing: touch under SIGBUS. */
+static int touch_pages(volatile char *p, int n, int *err)
+{
+	volatile int i = 0;
+
+	signal(SIGBUS, on_bus);
+	if (sigsetjmp(bus_jmp, 1)) {
+		*err = SIGBUS;
+		return i;
+	}
+	for (; i < n; i++)
+		p[(uint64_t)i * T_MB2] = 1;
+	return n;
+}
+
+static void xwrite(int fd, const void *buf, size_t len)
+{
+	if (write(fd, buf, len) != (ssize_t)len)
+		_exit(120);
+}
+
+static void xread(int fd, void *buf, size_t len)
+{
+	if (read(fd, buf, len) != (ssize_t)len)
+		_exit(121);
+}
+
+/*
+ * The VMM: maps the file, populates it, punches all of it (QEMU's postcopy
+ * discard), says so, waits, then faults every page back.
+ */
+static void owner(const char *path, int tell, int wait_fd)
+{
+	uint64_t len = RES_PAGES * T_MB2;
+	struct owner_report rep = { 0 };
+	char *p, c = 'p';
+	int fd;
+
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		_exit(110);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		_exit(111);
+	if (madvise(p, len, MADV_POPULATE_WRITE) &&
+	    touch_pages(p, RES_PAGES, &rep.err) != RES_PAGES)
+		_exit(112);
+	memset(p, 0xa5, len);
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, len))
+		_exit(113);
+	xwrite(tell, &c, 1);
+	xread(wait_fd, &c, 1);
+
+	rep.err = 0;
+	if (madvise(p, len, MADV_POPULATE_WRITE) == 0)
+		rep.pages_ok = RES_PAGES;
+	else if (errno == EINVAL)
+		rep.pages_ok = touch_pages(p, RES_PAGES, &rep.err);
+	else
+		rep.err = errno;
+	for (int i = 0; i < rep.pages_ok; i++)
+		rep.nonzero += p[(uint64_t)i * T_MB2 + 4096] != 0;
+	xwrite(tell, &rep, sizeof(rep));
+	_exit(0);
+}
+
+/*
+ * The page thief: a MAP_SHARED hugetlb memfd as large as the kernel lets it
+ * reserve, populated; reports how many pages it got and holds them.
+ */
+static void thief(uint64_t try_pages, int tell, int wait_fd)
+{
+	int fd = memfd_create("thief", MFD_HUGETLB | MFD_HUGE_2MB);
+	uint64_t n;
+	char c;
+	void *p = MAP_FAILED;
+
+	if (fd < 0 || ftruncate(fd, (off_t)(try_pages * T_MB2)))
+		_exit(114);
+	for (n = try_pages; n > 0; n--) {
+		p = mmap(NULL, n * T_MB2, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 fd, 0);
+		if (p != MAP_FAILED)
+			break;
+	}
+	if (n && madvise(p, n * T_MB2, MADV_POPULATE_WRITE))
+		_exit(115);
+	xwrite(tell, &n, sizeof(n));
+	xread(wait_fd, &c, 1);
+	_exit(0);
+}
+
+static pid_t spawn(void (*fn)(int, int, void *), void *arg, int *from,
+		   int *to)
+{
+	int up[2], down[2];
+	pid_t pid;
+
+	if (pipe(up) || pipe(down))
+		T_FAIL("pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		T_FAIL("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(up[0]);
+		close(down[1]);
+		fn(up[1], down[0], arg);
+	}
+	close(up[1]);
+	close(down[0]);
+	*from = up[0];
+	*to = down[1];
+	return pid;
+}
+
+static void run_owner(int tell, int wait_fd, void *arg)
+{
+	owner(arg, tell, wait_fd);
+}
+
+static void run_thief(int tell, int wait_fd, void *arg)
+{
+	thief(*(uint64_t *)arg, tell, wait_fd);
+}
+
+static void reap(pid_t pid, const char *who)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) < 0)
+		T_FAIL("waitpid: %s", strerror(errno));
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		T_FAIL("%s: exit status 0x%x", who, st);
+}
+
+static void put(int fd, const char *who)
+{
+	char c = 'g';
+
+	if (write(fd, &c, 1) != 1)
+		T_FAIL("%s died early", who);
+}
+
+static void get(int fd, void *buf, size_t len, const char *who)
+{
+	if (read(fd, buf, len) != (ssize_t)len)
+		T_FAIL("%s died early", who);
+}
+
+/*
+ * One run: the owner punches, the thief takes what it can, the owner
+ * faults back. Returns what the owner reported; *stolen = the thief's.
+ */
+static struct owner_report attack(const char *path, uint64_t resv_after_punch,
+				  uint64_t *stolen)
+{
+	int o_from, o_to, t_from, t_to;
+	struct owner_report rep;
+	struct t_hcount before, now;
+	uint64_t try_pages;
+	pid_t o, t;
+	char c;
+
+	t_hcount(T_MB2, -1, &before);
+	o = spawn(run_owner, (void *)path, &o_from, &o_to);
+	get(o_from, &c, 1, "owner");
+	/* punched: every page free again; who still reserves them? */
+	t_hcount(T_MB2, -1, &now);
+	T_EQ(now.free, before.free);
+	T_EQ(now.resv, resv_after_punch);
+
+	try_pages = now.free;
+	t = spawn(run_thief, &try_pages, &t_from, &t_to);
+	get(t_from, stolen, sizeof(*stolen), "thief");
+
+	put(o_to, "owner");
+	get(o_from, &rep, sizeof(rep), "owner");
+	reap(o, "owner");
+	put(t_to, "thief");
+	reap(t, "thief");
+	close(o_from);
+	close(o_to);
+	close(t_from);
+	close(t_to);
+	return rep;
+}
+
+static void with_pool(void)
+{
+	struct owner_report rep;
+	struct t_hcount base, now;
+	uint64_t stolen;
+	char *path;
+
+	t_res_pool_unclaimed(T_MB2, RES_PAGES + SPARE);
+	t_hcount(T_MB2, -1, &base);
+	t_poolctl_ok(0, "reserve", "g1", "--size", "32M", NULL);
+	path = t_res_path("g1");
+	/* the mount's own reserve takes the punched pages back */
+	rep = attack(path, base.resv + RES_PAGES, &stolen);
+	printf("pool: thief got %" PRIu64 " pages, owner faulted back %d "
+	       "(error %d)\n", stolen, rep.pages_ok, rep.err);
+	T_EQ(stolen, SPARE);
+	T_EQ(rep.err, 0);
+	T_EQ(rep.pages_ok, RES_PAGES);
+	T_EQ(rep.nonzero, 0);	/* a punched page comes back as zeros */
+	t_poolctl_ok(0, "release", "g1", NULL);
+	t_hcount(T_MB2, -1, &now);
+	T_HCOUNT_EQ(now, base);
+	T_EQ(t_res_mounts(), 0);
+	free(path);
+}
+
+static void without_pool(void)
+{
+	struct owner_report rep;
+	struct t_hcount base, now;
+	const char *mnt;
+	char path[256];
+	uint64_t stolen;
+	int fd;
+
+	t_res_pool_unclaimed(T_MB2, RES_PAGES + SPARE);
+	t_hcount(T_MB2, -1, &base);
+	mnt = t_mount_hugetlbfs(T_MB2, NULL);
+	snprintf(path, sizeof(path), "%s/mem", mnt);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || ftruncate(fd, (off_t)(RES_PAGES * T_MB2)))
+		T_FAIL("%s: %s", path, strerror(errno));
+	close(fd);
+	/* the punch drops the file's reservation with its pages */
+	rep = attack(path, base.resv, &stolen);
+	printf("plain file: thief got %" PRIu64 " pages, owner faulted back "
+	       "%d (error %d)\n", stolen, rep.pages_ok, rep.err);
+	T_EQ(stolen, SPARE + RES_PAGES);
+	T_ASSERT(rep.err == EFAULT || rep.err == SIGBUS);
+	T_EQ(rep.pages_ok, 0);
+	if (unlink(path))
+		T_FAIL("unlink %s: %s", path, strerror(errno));
+	t_umount(mnt);
+	t_hcount(T_MB2, -1, &now);
+	T_HCOUNT_EQ(now, base);
+}
+
+int main(void)
+{
+	t_require_hugetlb(T_MB2);
+	t_res_dir();
+	with_pool();
+	without_pool();
+	t_res_audit_clean();
+	return 0;
+}
