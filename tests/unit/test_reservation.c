@@ -731,6 +731,9 @@ static void test_race(void **st)
 
 			snprintf(name, sizeof(name), "r%d", i);
 			ret = rampool_reservation_new(pool, name, &o);
+			if (ret && ret != -ENOSPC)
+				fprintf(stderr, "racer %d: %s (%s)\n", i,
+					strerror(-ret), t_last_log);
 			_exit(ret == 0 ? 0 : ret == -ENOSPC ? 1 : 2);
 		}
 	}
@@ -745,10 +748,12 @@ static void test_race(void **st)
 	assert_int_equal(refused, 3);
 	for (int i = 0; i < 4; i++) {
 		snprintf(name, sizeof(name), "r%d", i);
-		if (t_exists("%s/shm/%s", state, name)) {
+		if (t_exists("%s/shm/%s", state, name))
 			assert_int_equal(rampool_reservation_release(pool,
 								     name), 0);
-		}
+	}
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "r%d", i);
 		nothing_left(name, 0, 0);
 	}
 }
