@@ -608,6 +608,34 @@ static void test_hugetlb_fails(void **st)
 	assert_int_equal(rampool_reservation_release(pool, "h"), 0);
 }
 
+/*
+ * A mount no row explains at the name's place (left by a process that
+ * died while it was busy): never a second mount stacked over it.
+ */
+static void test_hugetlb_over_orphan(void **st)
+{
+	struct rampool_reservation_opts o = huge(2 * M);
+	char dir[PATH_MAX + 64];
+
+	(void)st;
+	T_NEED_HP(1);
+	snprintf(dir, sizeof(dir), "%s", state);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s/mnt", state);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s/mnt/o", state);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(t_rm_ops.mount("rampool", dir, "hugetlbfs", 0,
+					"pagesize=2097152,min_size=2097152,"
+					"size=2097152"), 0);
+	/* no row, no intent: recovery leaves it (audit reports it) */
+	assert_int_equal(rampool_reservation_new(pool, "o", &o), -EEXIST);
+	assert_int_equal(t_rm.nr_mnt, 1);
+	assert_int_equal(t_rm.calls[T_MOUNT], 1);
+	assert_true(t_exists("%s", dir));
+	assert_false(t_exists("%s/intent/o", state));
+}
+
 /* ---- refused: the shortfall lines --------------------------------------- */
 
 static void test_shortfall_hugetlb(void **st)
@@ -918,6 +946,7 @@ int main(void)
 		T(test_ledger_insert_fails),
 		T(test_hugetlb),
 		T(test_hugetlb_fails),
+		T(test_hugetlb_over_orphan),
 		T(test_shortfall_hugetlb),
 		T(test_shortfall_shmem),
 		T(test_race),
