@@ -199,7 +199,7 @@ static int recover_intents(struct rampool_pool *pool, struct ledger *l)
 	dfd = dirfd(dp);
 	while (r && (d = readdir(dp))) {
 		unsigned long long start = 0;
-		int pid = 0, fd;
+		int pid = 0, fd, busy;
 		FILE *f;
 
 		if (res_name_check(d->d_name))
@@ -222,9 +222,11 @@ static int recover_intents(struct rampool_pool *pool, struct ledger *l)
 			rp_info(&pool->log, "ledger: removing what pid %d left "
 				"of %s", pid, d->d_name);
 			r->backing = RAMPOOL_RES_HUGETLB;
-			res_destroy_objects(pool, r);
+			busy = res_destroy_objects(pool, r);
 			r->backing = RAMPOOL_RES_SHMEM;
-			res_destroy_objects(pool, r);
+			busy |= res_destroy_objects(pool, r);
+			if (busy)
+				continue;	/* the intent says to retry */
 		}
 		unlinkat(dfd, d->d_name, 0);
 	}

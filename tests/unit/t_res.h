@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
 #include <linux/magic.h>
 #include <linux/falloc.h>
 #include <stdarg.h>
@@ -341,6 +342,47 @@ static inline int t_wait(pid_t pid)
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
 		return -1;
 	return WEXITSTATUS(st);
+}
+
+/* ---- a throwaway service group ----------------------------------------- */
+
+static char t_group[32];	/* its name while it exists */
+
+/* Adds group rpunitPID; its gid, or -1 (no groupadd: the caller skips). */
+static inline gid_t t_group_add(void)
+{
+	char cmd[96];
+	struct group *gr;
+
+	snprintf(t_group, sizeof(t_group), "rpunit%d", (int)getpid());
+	snprintf(cmd, sizeof(cmd), "groupadd %s >/dev/null 2>&1", t_group);
+	if (system(cmd) || !(gr = getgrnam(t_group))) {
+		t_group[0] = 0;
+		return (gid_t)-1;
+	}
+	return gr->gr_gid;
+}
+
+static inline void t_group_del(void)
+{
+	char cmd[96];
+
+	if (!t_group[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "groupdel %s", t_group);
+	if (system(cmd))
+		fprintf(stderr, "could not remove group %s\n", t_group);
+	t_group[0] = 0;
+}
+
+/* In a forked child: become nobody, with gid (if not -1) as a group. */
+static inline int t_drop_root(gid_t gid)
+{
+	if (gid != (gid_t)-1 ? setgroups(1, &gid) : setgroups(0, NULL))
+		return -1;
+	if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+		return -1;
+	return 0;
 }
 
 /* ---- hugepages (the mounts are fake: the check alone reads them) ------- */

@@ -303,6 +303,22 @@ static void test_intent_dead(void **st)
 	assert_true(t_exists("%s/shm/keep", state));
 }
 
+/* Its mount still busy: the intent stays until the mount can go. */
+static void test_intent_dead_busy(void **st)
+{
+	(void)st;
+	hugetlb_objects("x");
+	intent_of("x", t_dead_pid(), 99);
+	t_rm_fail(T_UMOUNT, EBUSY, 0);
+	assert_int_equal(list(NULL, NULL), 0);
+	assert_int_equal(t_rm.nr_mnt, 1);
+	assert_true(t_exists("%s/intent/x", state));
+	assert_int_equal(list(NULL, NULL), 0);
+	assert_int_equal(t_rm.nr_mnt, 0);
+	assert_false(t_exists("%s/mnt/x", state));
+	assert_false(t_exists("%s/intent/x", state));
+}
+
 static void test_intent_live(void **st)
 {
 	(void)st;
@@ -408,6 +424,7 @@ int main(void)
 		T(test_dead_busy),
 		T(test_new_recovers),
 		T(test_intent_dead),
+		T(test_intent_dead_busy),
 		T(test_intent_live),
 		T(test_intent_dead_with_row),
 		T(test_intent_junk),

@@ -233,6 +233,86 @@ static void test_grow_hugetlb_fails(void **st)
 	assert_int_equal(t_rm.nr_mnt, 0);
 }
 
+/* ---- open ---------------------------------------------------------------- */
+
+static void test_open(void **st)
+{
+	struct rampool_reservation_opts o = opts(RAMPOOL_RES_SHMEM, 4 * M,
+						 2 * M);
+	struct rampool_block *blk = (void *)0x1;
+	char path[PATH_MAX + 64];
+	struct ledger_row r;
+	struct ledger *l;
+	pid_t pid;
+
+	(void)st;
+	assert_int_equal(rampool_reservation_open(pool, "s", &blk), -ENOENT);
+	o.owner_uid = 1234;
+	assert_int_equal(rampool_reservation_new(pool, "s", &o), 0);
+	assert_int_equal(rampool_reservation_open(pool, "s", &blk), 0);
+	assert_int_equal(rampool_block_size(blk), 4 * M);
+	assert_int_equal(rampool_block_max_size(blk), 6 * M);
+	assert_int_equal(rampool_block_page_size(blk), 4096);
+	assert_int_equal(rampool_block_populated(blk), 0);
+	rampool_block_free(blk);
+	blk = (void *)0x1;
+	assert_int_equal(rampool_reservation_open(pool, "../s", &blk),
+			 -EINVAL);
+	assert_int_equal(rampool_reservation_open(pool, "s", NULL), -EINVAL);
+	assert_int_equal(rampool_reservation_open(pool, "t", &blk), -ENOENT);
+
+	/* its owner, without access to the ledger, through the file */
+	pid = fork();
+	if (pid == 0) {
+		struct rampool_block *b = NULL;
+		int rc = 0;
+
+		if (setgroups(0, NULL) || setresgid(1234, 1234, 1234) ||
+		    setresuid(1234, 1234, 1234))
+			_exit(100);
+		if (rampool_reservation_open(pool, "s", &b))
+			rc |= 1;
+		else if (rampool_block_size(b) != 6 * M)
+			rc |= 2;	/* the file's size: all it may use */
+		rampool_block_free(b);
+		_exit(rc);
+	}
+	assert_int_equal(t_wait(pid), 0);
+	/* anyone else: the file's mode refuses */
+	pid = fork();
+	if (pid == 0) {
+		struct rampool_block *b = NULL;
+
+		if (setgroups(0, NULL) || setresgid(4321, 4321, 4321) ||
+		    setresuid(4321, 4321, 4321))
+			_exit(100);
+		_exit(rampool_reservation_open(pool, "s", &b) == -EACCES &&
+		      !b ? 0 : 1);
+	}
+	assert_int_equal(t_wait(pid), 0);
+
+	/* the file there is not the reservation's: refused */
+	snprintf(path, sizeof(path), "%s/shm/s", state);
+	assert_int_equal(chown(path, 999, 999), 0);
+	assert_int_equal(rampool_reservation_open(pool, "s", &blk), -EPERM);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink("/etc/passwd", path), 0);
+	assert_int_equal(rampool_reservation_open(pool, "s", &blk), -EPERM);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rampool_reservation_open(pool, "s", &blk), -ENOENT);
+	assert_ptr_equal(blk, (void *)0x1);
+
+	/* still being made */
+	r = get("s");
+	assert_int_equal(ledger_open(pool, LEDGER_WRITE, &l), 0);
+	assert_int_equal(ledger_set_state(l, r.id, RAMPOOL_RES_STATE_PENDING,
+					  getpid(),
+					  ledger_proc_start(getpid())), 0);
+	ledger_close(l);
+	assert_int_equal(rampool_reservation_open(pool, "s", &blk), -EBUSY);
+	assert_ptr_equal(blk, (void *)0x1);
+}
+
 /* ---- path ---------------------------------------------------------------- */
 
 static void test_path(void **st)
@@ -474,6 +554,7 @@ int main(void)
 		T(test_grow_pending),
 		T(test_grow_hugetlb),
 		T(test_grow_hugetlb_fails),
+		T(test_open),
 		T(test_path),
 		T(test_audit),
 		T(test_audit_dead),

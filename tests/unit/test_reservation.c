@@ -44,6 +44,7 @@ static int teardown(void **st)
 	rampool_pool_free(pool);
 	t_rmtree(tmp);
 	t_hp_restore();
+	t_group_del();
 	return 0;
 }
 
@@ -318,6 +319,54 @@ static void test_owner_not_root(void **st)
 	assert_int_equal(t_wait(pid), 0);
 	assert_false(t_exists("%s", state));
 	assert_int_equal(t_rm.calls[T_MOUNT], 0);
+}
+
+/*
+ * A member of the service group writes the ledger but may not mount:
+ * -EPERM for a reservation, nothing made; root's reservations are not
+ * its to change, but it reads them.
+ */
+static void test_group_member(void **st)
+{
+	struct rampool_reservation_opts o = shm(M);
+	gid_t gid = t_group_add();
+	pid_t pid;
+
+	(void)st;
+	if (gid == (gid_t)-1)
+		skip();
+	rampool_pool_free(pool);
+	pool = t_pool(state, t_group);
+	pool->resmount_ops = &t_rm_ops;
+	assert_int_equal(rampool_reservation_new(pool, "root", &o), 0);
+	assert_int_equal(t_rm.calls[T_MOUNT] + t_rm.calls[T_OPEN], 2);
+	pid = fork();
+	if (pid == 0) {
+		struct rampool_res_list *list;
+		char buf[PATH_MAX];
+		int rc = 0;
+
+		if (t_drop_root(gid))
+			_exit(100);
+		rc |= (rampool_reservation_new(pool, "mine", &o) != -EPERM) << 0;
+		/* no mount, no file tried (the copy of root's counts) */
+		rc |= (t_rm.calls[T_MOUNT] + t_rm.calls[T_OPEN] != 2) << 6;
+		rc |= (rampool_reservation_release(pool, "root") != -EPERM) << 1;
+		rc |= (rampool_reservation_grow(pool, "root", M) != -EPERM) << 2;
+		rc |= (rampool_reservation_path(pool, "root", buf,
+						sizeof(buf)) != -EPERM) << 3;
+		if (rampool_reservation_list(pool, NULL, &list))
+			rc |= 1 << 4;
+		else if (rampool_res_list_count(list) != 1)
+			rc |= 1 << 5;
+		rampool_res_list_free(list);
+		_exit(rc);
+	}
+	assert_int_equal(t_wait(pid), 0);
+	nothing_left("mine", 1, 1);
+	assert_true(t_exists("%s/shm/root", state));
+	assert_int_equal(rampool_reservation_release(pool, "root"), 0);
+	t_group_del();
 }
 
 /* ---- shmem: made, then failed at each step ------------------------------ */
@@ -661,6 +710,53 @@ static void test_shortfall_shmem(void **st)
 	assert_int_equal(rampool_reservation_release(pool, "owed"), 0);
 }
 
+/*
+ * Processes racing for more than the host has (each asks 60% of it):
+ * the ledger's lock lets exactly one through; the others are refused
+ * with what the winner took off.
+ */
+static void test_race(void **st)
+{
+	uint64_t size = mem_available() / 10 * 6 & ~4095ull;
+	int won = 0, refused = 0;
+	pid_t pids[4];
+	char name[8];
+
+	(void)st;
+	for (int i = 0; i < 4; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			struct rampool_reservation_opts o = shm(size);
+			int ret;
+
+			snprintf(name, sizeof(name), "r%d", i);
+			ret = rampool_reservation_new(pool, name, &o);
+			_exit(ret == 0 ? 0 : ret == -ENOSPC ? 1 : 2);
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		int rc = t_wait(pids[i]);
+
+		assert_true(rc == 0 || rc == 1);
+		won += rc == 0;
+		refused += rc == 1;
+	}
+	assert_int_equal(won, 1);
+	assert_int_equal(refused, 3);
+	/* the winner may be any of them: release it before checking */
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "r%d", i);
+		if (t_exists("%s/shm/%s", state, name)) {
+			assert_int_equal(rampool_reservation_release(pool,
+								     name), 0);
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "r%d", i);
+		nothing_left(name, 0, 0);
+	}
+}
+
 /* ---- info structs of other sizes ---------------------------------------- */
 
 static void test_info_sizes(void **st)
@@ -814,6 +910,7 @@ int main(void)
 		T(test_extra_nodes),
 		T(test_no_such_node),
 		T(test_owner_not_root),
+		T(test_group_member),
 		T(test_shmem),
 		T(test_shmem_fails),
 		T(test_shmem_fails_beside),
@@ -822,6 +919,7 @@ int main(void)
 		T(test_hugetlb_fails),
 		T(test_shortfall_hugetlb),
 		T(test_shortfall_shmem),
+		T(test_race),
 		T(test_info_sizes),
 		T(test_prealloc),
 		T(test_prealloc_cancel),

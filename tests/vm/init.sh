@@ -46,6 +46,16 @@ mount_all() {
 	fi
 }
 
+# The accounts every host has: the reservation tests name owners by name
+# (root, nobody) and look a uid up as a host's poolctl would.
+make_accounts() {
+	mkdir -p /etc
+	[ -e /etc/passwd ] || printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
+		'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' > /etc/passwd
+	[ -e /etc/group ] || printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' \
+		> /etc/group
+}
+
 read_cmdline() {
 	# shellcheck disable=SC2013 # words are what we want
 	for arg in $(cat /proc/cmdline); do
@@ -146,6 +156,7 @@ run_func_tests() {
 
 main() {
 	mount_all
+	make_accounts
 	exec < /dev/console > /dev/console 2>&1
 	read_cmdline
 	echo "@@START $GUEST $(uptime_s)"
