@@ -20,6 +20,7 @@
 
 #define MB1 (1ULL << 20)
 #define MB2 (2ULL << 20)
+#define NR_RES 2		/* root's reservations: owned, owned-shm */
 #define SLOTS 65		/* FOREIGN bytes: [0] host-wide, [1 + k] node k */
 
 static pid_t main_pid;
@@ -34,7 +35,7 @@ struct user {
 };
 static struct user member, outsider;
 static char state[64], state2[64];	/* with the group; with none */
-static char owned_path[4096];
+static char owned_path[4096], shm_path[4096];
 static pid_t kids[8];
 static unsigned int nr_kids;
 
@@ -402,7 +403,7 @@ static int kid_member(struct rampool_pool *pool, int to, int from)
 	char buf[64];
 
 	C_EQ(rampool_reservation_list(pool, NULL, &l), 0);
-	C_EQ(rampool_res_list_count(l), 1);
+	C_EQ(rampool_res_list_count(l), NR_RES);
 	C_EQ(rampool_res_list_get(l, 0, &ri), 0);
 	C_EQ(strcmp(ri.name, "owned"), 0);
 	C_EQ(ri.owner_uid, outsider.uid);
@@ -424,7 +425,7 @@ static void check_block_row(struct rampool_pool *pool, pid_t pid)
 	struct rampool_reservation_info ri = { .sz = sizeof(ri) };
 	char name[80], want[80];
 
-	T_EQ(rows(pool, pid, &ri, name, sizeof(name)), 2);
+	T_EQ(rows(pool, pid, &ri, name, sizeof(name)), NR_RES + 1);
 	T_EQ(ri.pid, pid);
 	snprintf(want, sizeof(want), "block:%d:0", (int)pid);
 	if (strcmp(name, want))
@@ -448,7 +449,7 @@ static void part_member(struct rampool_pool *pool)
 	check_block_row(pool, k.pid);
 	say(k.to, "free");
 	expect(&k, "freed", buf, sizeof(buf));
-	T_EQ(rows(pool, k.pid, &ri, name, sizeof(name)), 1);
+	T_EQ(rows(pool, k.pid, &ri, name, sizeof(name)), NR_RES);
 	T_EQ(ri.pid, 0);
 	say(k.to, "bye");
 	kid_end(&k, 0);
@@ -459,7 +460,7 @@ static void part_member(struct rampool_pool *pool)
 	check_block_row(pool, k.pid);
 	T_EQ(kill(k.pid, SIGKILL), 0);
 	kid_end(&k, SIGKILL);
-	T_EQ(rows(pool, k.pid, &ri, name, sizeof(name)), 1);
+	T_EQ(rows(pool, k.pid, &ri, name, sizeof(name)), NR_RES);
 	T_EQ(ri.pid, 0);
 }
 
@@ -507,7 +508,7 @@ static void part_outsider(struct rampool_pool *pool)
 	node = atoi(buf + 5);
 	T_ASSERT(node >= 0 && node < SLOTS - 1);
 	/* no row; audit sees its page, host-wide and on its node */
-	T_EQ(rows(pool, k.pid, &ri, name, sizeof(name)), 1);
+	T_EQ(rows(pool, k.pid, &ri, name, sizeof(name)), NR_RES);
 	T_EQ(ri.pid, 0);
 	foreign(pool, now);
 	for (int s = 0; s < SLOTS; s++)
@@ -536,6 +537,11 @@ static int kid_owner(struct rampool_pool *pool, int to, int from)
 	p[2 * MB2 - 1] = 2;
 	C_EQ(p[0] + p[2 * MB2 - 1], 3);
 	rampool_block_free(blk);
+	/* a shmem one the same way: the file's size, 4K pages */
+	C_EQ(rampool_reservation_open(pool, "owned-shm", &blk), 0);
+	C_EQ(rampool_block_size(blk), MB1);
+	C_EQ(rampool_block_page_size(blk), 4096);
+	rampool_block_free(blk);
 	/* changing it goes through the ledger, which it cannot write */
 	C_EQ(rampool_reservation_grow(pool, "owned", MB2), -EACCES);
 	C_EQ(rampool_reservation_release(pool, "owned"), -EACCES);
@@ -558,6 +564,12 @@ static int kid_other(struct rampool_pool *pool, int to, int from)
 	C_EQ(errno, EACCES);
 	C_EQ(rampool_reservation_release(pool, "owned"), -EPERM);
 	C_EQ(rampool_reservation_grow(pool, "owned", MB2), -EPERM);
+	/* shmem: the file itself (0600, the owner's) keeps it out */
+	C_EQ(rampool_reservation_open(pool, "owned-shm", &blk), -EPERM);
+	fd = open(shm_path, O_RDONLY | O_CLOEXEC);
+	C_EQ(fd, -1);
+	C_EQ(errno, EACCES);
+	C_EQ(rampool_reservation_release(pool, "owned-shm"), -EPERM);
 	say(to, "done");
 	rampool_pool_free(pool);
 	return 0;
@@ -574,6 +586,10 @@ static void part_owner(struct rampool_pool *pool)
 	T_EQ(lstat(owned_path, &st), 0);
 	T_EQ(st.st_uid, outsider.uid);
 	T_EQ(st.st_mode & 07777, 0600);
+	T_EQ(lstat(shm_path, &st), 0);
+	T_EQ(st.st_uid, outsider.uid);
+	T_EQ(st.st_mode & 07777, 0600);
+	T_EQ(st.st_size, MB1);
 	k = kid_start(&outsider, kid_owner);
 	expect(&k, "done", buf, sizeof(buf));
 	kid_end(&k, 0);
@@ -594,6 +610,7 @@ int main(void)
 {
 	struct rampool_reservation_opts o = res_opts(2 * MB2,
 						     RAMPOOL_RES_HUGETLB);
+	struct rampool_reservation_opts so = res_opts(MB1, RAMPOOL_RES_SHMEM);
 	uint64_t base[SLOTS], now[SLOTS];
 	struct t_hcount before, after;
 	struct rampool_pool *pool;
@@ -617,6 +634,10 @@ int main(void)
 	o.owner_uid = outsider.uid;
 	T_EQ(rampool_reservation_new(pool, "owned", &o), 0);
 	check_mode(state, 0660, 0, grp_gid);
+	so.owner_uid = outsider.uid;
+	T_EQ(rampool_reservation_new(pool, "owned-shm", &so), 0);
+	T_EQ(rampool_reservation_path(pool, "owned-shm", shm_path,
+				      sizeof(shm_path)), 0);
 	T_EQ(rampool_reservation_path(pool, "owned", owned_path,
 				      sizeof(owned_path)), 0);
 	part_no_group();
@@ -630,6 +651,7 @@ int main(void)
 	part_owner(pool);
 
 	T_EQ(rampool_reservation_release(pool, "owned"), 0);
+	T_EQ(rampool_reservation_release(pool, "owned-shm"), 0);
 	t_hcount(MB2, -1, &after);
 	T_HCOUNT_EQ(after, before);
 	foreign(pool, now);
