@@ -315,6 +315,15 @@ int ledger_connect(struct rampool_pool *pool, int mode, struct ledger *l)
 		return -EACCES;
 	}
 	ret = mode == LEDGER_WRITE ? open_lock(l) : 0;
+	/*
+	 * Switching to WAL needs the database to itself and SQLite answers
+	 * SQLITE_BUSY at once, without its busy handler, when another
+	 * process opens it at that moment: writers connect under the lock
+	 * (migrate's commit lets it go).
+	 */
+	while (!ret && mode == LEDGER_WRITE && flock(l->lockfd, LOCK_EX))
+		if (errno != EINTR)
+			ret = -errno;
 	if (!ret)
 		ret = connect(l, path, mode);
 	l->writable = mode == LEDGER_WRITE;

@@ -456,8 +456,13 @@ static inline void t_hp_restore(void)
 #define T_NEED_HP(n)							\
 	do {								\
 		if (!t_hp_need(n)) {					\
+			const char *req_ =				\
+				getenv("RAMPOOL_TEST_REQUIRE_HUGETLB");	\
 			fprintf(stderr, "skip: needs %ld free 2M pages "	\
 				"(root under scripts/hplock)\n", (long)(n)); \
+			if (req_ && !strcmp(req_, "1"))			\
+				fail_msg("RAMPOOL_TEST_REQUIRE_HUGETLB=1: " \
+					 "a hugetlb case may not skip"); \
 			skip();						\
 		}							\
 	} while (0)
