@@ -119,6 +119,75 @@ static void empty_state(const char *dir, const char *group)
 		fprintf(stderr, "cleanup: %s failed\n", path);
 }
 
+/*
+ * Without the shadow tools (a busybox guest of make check-vm) the accounts
+ * are lines added to /etc/passwd and /etc/group, and taken out again.
+ */
+static bool by_files;
+
+static void acct_add(const char *file, const char *line)
+{
+	FILE *f = fopen(file, "a");
+
+	T_ASSERT(f != NULL);
+	T_ASSERT(fprintf(f, "%s\n", line) > 0);
+	T_EQ(fclose(f), 0);
+}
+
+/* file without the line of name; 0 or -1 (then the file is unchanged). */
+static int acct_drop(const char *file, const char *name)
+{
+	size_t len = strlen(name), cap = 1, n = 0;
+	char *all = calloc(1, cap), line[1024];
+	FILE *f = fopen(file, "r");
+	int ret = all && f ? 0 : -1;
+
+	while (!ret && fgets(line, sizeof(line), f)) {
+		size_t l = strlen(line);
+		char *more;
+
+		if (!strncmp(line, name, len) && line[len] == ':')
+			continue;
+		if (n + l + 1 > cap) {
+			more = realloc(all, cap = (n + l + 1) * 2);
+			if (!more) {
+				ret = -1;
+				break;
+			}
+			all = more;
+		}
+		memcpy(all + n, line, l + 1);
+		n += l;
+	}
+	if (f && (ferror(f) | fclose(f)))
+		ret = -1;
+	f = ret ? NULL : fopen(file, "w");
+	if (!ret && (!f || fwrite(all, 1, n, f) != n))
+		ret = -1;
+	if (f && fclose(f))
+		ret = -1;
+	free(all);
+	return ret;
+}
+
+/* userdel or groupdel name; 0 when it is gone. */
+static int acct_del(const char *tool_name, const char *name)
+{
+	if (!by_files)
+		return run(tool_name, name, NULL);
+	return acct_drop(strcmp(tool_name, "userdel") ? "/etc/group"
+						       : "/etc/passwd", name);
+}
+
+/* A uid and gid no account and no group has, from below `from`. */
+static unsigned int free_id(unsigned int from)
+{
+	for (unsigned int id = from; id > 1000; id--)
+		if (!getpwuid(id) && !getgrgid(id))
+			return id;
+	T_FAIL("no free uid below %u", from);
+}
+
 /* At exit of the test (not of its children), also after a failure or a
  * fatal signal (t_atcleanup). */
 static void cleanup(void)
@@ -133,11 +202,11 @@ static void cleanup(void)
 	empty_state(state, grp_name);
 	empty_state(state2, nogrp_name);
 	state[0] = state2[0] = '\0';
-	if (made_member && !run("userdel", member_name, NULL))
+	if (made_member && !acct_del("userdel", member_name))
 		made_member = false;
-	if (made_outsider && !run("userdel", outsider_name, NULL))
+	if (made_outsider && !acct_del("userdel", outsider_name))
 		made_outsider = false;
-	if (made_grp && !run("groupdel", grp_name, NULL))
+	if (made_grp && !acct_del("groupdel", grp_name))
 		made_grp = false;
 }
 
@@ -146,12 +215,21 @@ static void make_user(struct user *u, const char *name, bool in_group,
 {
 	struct passwd *pw;
 
-	if (in_group)
+	char line[160];
+
+	if (by_files) {
+		/* a member is listed in the group's line already */
+		snprintf(line, sizeof(line), "%s:x:%u:65534::/nonexistent:"
+			 "/bin/false", name, free_id(grp_gid - 1));
+		*made = true;
+		acct_add("/etc/passwd", line);
+	} else if (in_group) {
 		T_EQ(run("useradd", "-M", "-r", "-N", "-s", "/bin/false",
 			 "-G", grp_name, name, NULL), 0);
-	else
+	} else {
 		T_EQ(run("useradd", "-M", "-r", "-N", "-s", "/bin/false",
 			 name, NULL), 0);
+	}
 	*made = true;
 	pw = getpwnam(name);
 	T_ASSERT(pw != NULL);
@@ -171,10 +249,21 @@ static void make_users(void)
 	snprintf(member_name, sizeof(member_name), "rpt%dm", id);
 	snprintf(outsider_name, sizeof(outsider_name), "rpt%do", id);
 	T_ASSERT(getgrnam(nogrp_name) == NULL);
-	if (!tool("groupadd", path, sizeof(path)) ||
-	    !tool("useradd", path, sizeof(path)))
-		t_skip("needs groupadd and useradd (Debian's passwd)");
-	T_EQ(run("groupadd", "-r", grp_name, NULL), 0);
+	by_files = !tool("groupadd", path, sizeof(path)) ||
+		   !tool("useradd", path, sizeof(path));
+	if (by_files && access("/etc/passwd", W_OK | R_OK))
+		t_skip("needs groupadd and useradd (Debian's passwd), or "
+		       "a writable /etc/passwd");
+	if (by_files) {
+		char line[160];
+
+		snprintf(line, sizeof(line), "%s:x:%u:%s", grp_name,
+			 free_id(64900), member_name);
+		made_grp = true;
+		acct_add("/etc/group", line);
+	} else {
+		T_EQ(run("groupadd", "-r", grp_name, NULL), 0);
+	}
 	made_grp = true;
 	gr = getgrnam(grp_name);
 	T_ASSERT(gr != NULL);
