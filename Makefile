@@ -64,7 +64,7 @@ FUNC_SRC  := $(wildcard tests/func/*.c)
 # The reservation tests of issue 7: all of them in make check-res; make
 # check leaves out RES_PENDING (tests waiting for a library fix; none now).
 RES_NAMES := res_race res_crash res_guarantee res_security res_qemu res_scrub \
-	     res_functional
+	     res_functional res_postcopy
 RES_PENDING :=
 RES_BIN   := $(RES_NAMES:%=$(BUILD)/tests/func/%)
 RES_CHECK := $(filter-out $(RES_PENDING:%=$(BUILD)/tests/func/%),$(RES_BIN))
