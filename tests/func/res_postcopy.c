@@ -69,20 +69,20 @@ static int thief_to = -1;
 static char tmp[64];
 static const char *src_dir;	/* a plain hugetlbfs mount */
 
-static void kill_pid(pid_t *pid, int *st)
+static void kill_pid(pid_t *pid)
 {
 	if (*pid > 0) {
 		kill(*pid, SIGKILL);
-		waitpid(*pid, st, 0);
+		waitpid(*pid, NULL, 0);
 		*pid = 0;
 	}
 }
 
 static void kill_all(void)
 {
-	kill_pid(&dst_pid, NULL);
-	kill_pid(&src_pid, NULL);
-	kill_pid(&thief_pid, NULL);
+	kill_pid(&dst_pid);
+	kill_pid(&src_pid);
+	kill_pid(&thief_pid);
 	if (thief_to >= 0)
 		close(thief_to);
 	thief_to = -1;
@@ -161,7 +161,7 @@ static void show_log(const char *role)
 }
 
 /* Connects once QEMU listens (it has preallocated by then). */
-static void qmp_connect(struct qmp *q, const char *role, pid_t pid)
+static void qmp_connect(struct qmp *q, const char *role, pid_t *pid)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = 15 };
@@ -175,7 +175,8 @@ static void qmp_connect(struct qmp *q, const char *role, pid_t pid)
 			break;
 		close(q->fd);
 		q->fd = -1;
-		if (waitpid(pid, NULL, WNOHANG) == pid) {
+		if (waitpid(*pid, NULL, WNOHANG) == *pid) {
+			*pid = 0;
 			show_log(role);
 			T_FAIL("%s QEMU exited before its QMP socket was up",
 			       role);
@@ -260,7 +261,7 @@ static void mig_status(struct qmp *q, char *buf, size_t len)
 	json_object_put(o);
 }
 
-static void qmp_setup(struct qmp *q, const char *role, pid_t pid)
+static void qmp_setup(struct qmp *q, const char *role, pid_t *pid)
 {
 	qmp_connect(q, role, pid);
 	qmp_ok(q, NULL);
@@ -484,8 +485,8 @@ static void start_pair(const char *src_file, const char *dst_file,
 	snprintf(uri, sizeof(uri), "unix:%s/mig.sock", tmp);
 	src_pid = start_qemu("src", src_file, "-S", NULL);
 	dst_pid = start_qemu("dst", dst_file, "-incoming", uri);
-	qmp_setup(sq, "src", src_pid);
-	qmp_setup(dq, "dst", dst_pid);
+	qmp_setup(sq, "src", &src_pid);
+	qmp_setup(dq, "dst", &dst_pid);
 	write_pattern(src_file);
 	qmp_ok(sq, "{\"execute\":\"cont\"}");
 	usleep(300 * 1000);
@@ -622,11 +623,9 @@ static void with_reservation(enum steal_when when,
 		     "2M", "--prealloc", NULL);
 	path = t_res_path("pc1");
 	r = run("reservation", path, when);
-	if (when == STEAL_AT_ADVISE) {
-		T_ASSERT(r.discarded + 2 >= PAGES);
-		/* every punched page stayed reserved to the mount */
-		T_EQ(r.resv_rise, r.discarded);
-	}
+	T_ASSERT(r.discarded + 2 >= PAGES);
+	/* every punched page stayed reserved to the mount */
+	T_EQ(r.resv_rise, r.discarded);
 	T_EQ(r.unclaimed_at_theft, SPARE);
 	T_EQ(r.stolen, SPARE);
 	/* the thief struck while pages were still to come from the reserve */
@@ -651,10 +650,8 @@ static void control(enum steal_when when, const struct t_hcount *base)
 
 	make_file(path, sizeof(path), src_dir, "plain");
 	r = run("control (plain hugetlbfs file)", path, when);
-	if (when == STEAL_AT_ADVISE) {
-		T_ASSERT(r.discarded + 2 >= PAGES);
-		T_EQ(r.resv_rise, 0);	/* nobody keeps the punched pages */
-	}
+	T_ASSERT(r.discarded + 2 >= PAGES);
+	T_EQ(r.resv_rise, 0);	/* nobody keeps the punched pages */
 	/* the thief got the destination's missing pages too */
 	T_ASSERT(r.unclaimed_at_theft > SPARE);
 	T_ASSERT(r.stolen > SPARE && r.stolen <= r.unclaimed_at_theft);
