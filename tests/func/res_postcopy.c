@@ -455,7 +455,8 @@ static void wait_end(struct qmp *sq, struct qmp *dq, struct outcome *r)
 		usleep(50 * 1000);
 	} while (now_s() < end);
 	/* gone: reap it to learn how it ended */
-	if (!r->dst_status[0] && waitpid(dst_pid, &st, 0) == dst_pid) {
+	if (!r->dst_status[0] && dst_pid > 0 &&
+	    waitpid(dst_pid, &st, 0) == dst_pid) {
 		dst_pid = 0;
 		r->dst_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
 		if (!WIFSIGNALED(st))
