@@ -505,6 +505,8 @@ struct rampool_res_list;
  * Errors (nothing left behind for any: no row, file, mount or page):
  *  -EINVAL   bad name, size, page size, node list, flags, owner;
  *  -EEXIST   a reservation of that name exists;
+ *  -EBUSY    what a process that died making one of that name left is
+ *            still in use (it goes once released; retry then);
  *  -ENOSPC   does not fit; rampool_pool_last_shortfall says where;
  *  -EACCES   the caller may not write the ledger;
  *  -EPERM    the caller is not root (a reservation mounts a file

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -784,6 +786,46 @@ static void test_proc_start(void **st)
 	assert_true(ledger_owner_dead(&r));
 }
 
+/*
+ * /proc mounted with hidepid=2 (a common hardening): a group member that
+ * recovers does not see other users' processes. Alive but hidden is not
+ * dead: their rows must stay.
+ */
+static void test_owner_hidden(void **st)
+{
+	uint64_t self = ledger_proc_start(getpid());
+	int parent = getpid(), rc;
+	pid_t pid;
+
+	(void)st;
+	pid = fork();
+	if (pid == 0) {
+		struct ledger_row r;
+
+		if (unshare(CLONE_NEWNS) ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV |
+			  MS_NOEXEC, "hidepid=2"))
+			_exit(77);
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(10);
+		if (ledger_proc_start(parent))
+			_exit(77);	/* not hidden after all */
+		memset(&r, 0, sizeof(r));
+		r.pid = parent;
+		r.pid_start = self;
+		if (ledger_owner_dead(&r))
+			_exit(1);
+		r.pid = t_dead_pid();	/* gone is still gone */
+		_exit(ledger_owner_dead(&r) ? 0 : 2);
+	}
+	rc = t_wait(pid);
+	if (rc == 77)
+		skip();		/* no hidepid here */
+	assert_int_equal(rc, 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -801,6 +843,7 @@ int main(void)
 		T(test_rollback),
 		T(test_totals),
 		T(test_proc_start),
+		T(test_owner_hidden),
 	};
 
 	if (geteuid()) {
