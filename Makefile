@@ -163,11 +163,13 @@ $(BUILD)/tests/func/%: tests/func/%.c $(T_OBJ) $(SOLIB) tests/func/t_util.h \
 # functions routed through the test's counters first (seed 000).
 WRAP_FNS := malloc calloc realloc strdup mmap memfd_create fallocate madvise \
 	    pthread_create
-$(BUILD)/tests/func/inject_%: tests/func/inject_%.c $(T_OBJ) $(ARLIB) \
+$(BUILD)/tests/func/inject_%: tests/func/inject_%.c tests/func/t_inject.c \
+			      $(T_OBJ) $(ARLIB) tests/func/t_inject.h \
 			      tests/func/t_util.h tests/t_compat.h
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
-	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) $< $(T_OBJ) \
+	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) $< \
+		tests/func/t_inject.c $(T_OBJ) \
 		-o $@ $(ARLIB) $(addprefix -Wl$(comma)--wrap=,$(WRAP_FNS)) \
 		$(LIBDEPS) $(LDFLAGS)
 
