@@ -309,6 +309,16 @@ static inline int t_close(int fd)
 	return close(fd);
 }
 
+/* A fake mount's root is on a device of its own, as the kernel's. */
+static inline int t_stat(const char *path, struct stat *st)
+{
+	if (stat(path, st))
+		return -1;
+	if (t_rm_find(path) >= 0)
+		st->st_dev ^= 0x5a5a;
+	return 0;
+}
+
 static const struct resmount_ops t_rm_ops = {
 	.mount = t_mount,
 	.umount2 = t_umount2,
@@ -319,6 +329,7 @@ static const struct resmount_ops t_rm_ops = {
 	.fchown = t_fchown,
 	.ftruncate = t_ftruncate,
 	.close = t_close,
+	.stat = t_stat,
 };
 
 /* ---- processes --------------------------------------------------------- */
