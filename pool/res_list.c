@@ -42,11 +42,15 @@ static void share_figures(const struct ledger_row *r, unsigned int i,
 	ni->size = n->size;
 	ni->populated = populated;
 	if (r->backing == RAMPOOL_RES_HUGETLB) {
+		/* placed on the node, as far as the file still holds it (a
+		 * VMM's discard punched the rest: reserved, not on the node) */
+		uint64_t pinned = n->populated < populated ? n->populated
+							   : populated;
+
 		ni->held = promised;
 		ni->owed = 0;
 		if (n->node != RAMPOOL_NODE_ANY)
-			ni->unpinned = promised > n->populated ?
-					       promised - n->populated : 0;
+			ni->unpinned = promised - pinned;
 	} else {
 		ni->held = populated < promised ? populated : promised;
 		ni->owed = promised - ni->held;
