@@ -557,6 +557,16 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		return status;
 	}
 	ret = o.out.json ? status_json(cap, u) : status_tables(cap, u, &o);
+	for (unsigned int i = 0; !ret && u && i < rampool_usage_count(u); i++) {
+		struct rampool_pool_usage pu = { .sz = sizeof(pu) };
+		char what[64], ps[32];
+
+		if (rampool_usage_at(u, i, &pu) || !pu.owed)
+			continue;
+		snprintf(what, sizeof(what), "%s pages",
+			 size_str(ps, sizeof(ps), pu.page_size, false));
+		warn_owed(what, pu.node, pu.owed);
+	}
 	if (u)
 		rampool_usage_free(u);
 	rampool_capacity_free(cap);
