@@ -708,7 +708,8 @@ struct rampool_drift {
 	const char *what;	/* a name, path or mount point */
 	int node;		/* FOREIGN: the node, or RAMPOOL_NODE_ANY */
 	uint64_t page_size;
-	uint64_t bytes;		/* FOREIGN, OVERGROWN: how much */
+	uint64_t bytes;		/* FOREIGN, OVERGROWN, UNPINNED_SHORT:
+				 * how much */
 	int repaired;		/* 1 when RAMPOOL_AUDIT_REPAIR fixed it */
 	const char *message;	/* one line a person can read */
 };

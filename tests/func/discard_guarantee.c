@@ -15,7 +15,7 @@
 #include "../t_compat.h"
 
 #define PAGES 16		/* the reservation or block */
-#define SPARE 8			/* unclaimed pages beside it */
+#define SPARE 8			/* unclaimed pages beside it (at least) */
 #define LEN (PAGES * T_MB2)
 
 enum how { VMM_PUNCH, RES_DISCARD, BLOCK_KEEP, BLOCK_RELEASE };
@@ -277,7 +277,7 @@ static void check_unpinned_short(void)
  * One run: the owner discards; the counters say who keeps the pages; the
  * thief takes every free page it can; the owner faults back.
  */
-static void attack(enum how how, const char *path)
+static void attack(enum how how, const char *path, uint64_t spare)
 {
 	bool keep = how != BLOCK_RELEASE;
 	struct t_hcount base, now;
@@ -338,13 +338,13 @@ static void attack(enum how how, const char *path)
 		T_EQ(rep.info.owed, keep ? 0 : LEN);
 	}
 	if (keep) {
-		T_EQ(stolen, SPARE);
+		T_EQ(stolen, spare);
 		T_EQ(rep.err, 0);
 		T_EQ(rep.pages_ok, PAGES);
 		T_EQ(rep.nonzero, 0);	/* a punched page comes back zeroed */
 	} else {
 		/* what the reservation buys: without it the pages are gone */
-		T_EQ(stolen, SPARE + PAGES);
+		T_EQ(stolen, spare + PAGES);
 		T_ASSERT(rep.err == EFAULT || rep.err == SIGBUS);
 		T_EQ(rep.pages_ok, 0);
 	}
@@ -353,17 +353,35 @@ static void attack(enum how how, const char *path)
 		T_HCOUNT_EQ(now, base);
 }
 
+/*
+ * PAGES + SPARE pages nobody claims; on a multi-node host node 0 gets
+ * PAGES + SPARE more (the reservation is bound to it), so that a thief
+ * preferring node 0 can empty it while other nodes still cover the global
+ * reservation. Returns what is unclaimed beside the PAGES of the test.
+ */
+static uint64_t pool_layout(void)
+{
+	struct t_hcount n0;
+
+	t_res_pool_unclaimed(T_MB2, PAGES + SPARE);
+	if (t_nr_nodes() > 1) {
+		t_hcount(T_MB2, 0, &n0);
+		t_hugepages_set_node(T_MB2, 0, n0.total + PAGES + SPARE);
+	}
+	return t_res_unclaimed(T_MB2) - PAGES;
+}
+
 static void with_reservation(enum how how)
 {
 	struct t_hcount base, now;
+	uint64_t spare = pool_layout();
 	char *path;
 
-	t_res_pool_unclaimed(T_MB2, PAGES + SPARE);
 	t_hcount(T_MB2, -1, &base);
 	t_poolctl_ok(0, "reserve", "d1", "--size", "32M", "--node", "0",
 		     "--prealloc", NULL);
 	path = t_res_path("d1");
-	attack(how, path);
+	attack(how, path, spare);
 	t_poolctl_ok(0, "release", "d1", NULL);
 	t_hcount(T_MB2, -1, &now);
 	T_HCOUNT_EQ(now, base);
@@ -372,8 +390,7 @@ static void with_reservation(enum how how)
 
 static void with_block(enum how how)
 {
-	t_res_pool_unclaimed(T_MB2, PAGES + SPARE);
-	attack(how, NULL);
+	attack(how, NULL, pool_layout());
 }
 
 int main(void)
