@@ -406,8 +406,9 @@ rampool_block_populated(const struct rampool_block *block);
  * 0 (held, or released as asked), RAMPOOL_DISCARD_OWED, or: -EINVAL len
  * 0, offset or len not page aligned, a range past max_size, unknown flags
  * (nothing changed); -EOPNOTSUPP RELEASE on a reservation's hugetlb block
- * (nothing changed); the punch's errnos (nothing changed). Logged. Not
- * thread safe against other calls on the block (as populate).
+ * (nothing changed); -ENOMEM (nothing changed); the punch's errnos
+ * (nothing changed). Logged. Not thread safe against other calls on the
+ * block (as populate).
  */
 RAMPOOL_API int rampool_block_discard(struct rampool_block *block,
 				      uint64_t offset, uint64_t len,

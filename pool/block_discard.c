@@ -50,22 +50,15 @@ static int check_range(struct rampool_block *blk, uint64_t off, uint64_t len,
 	return 0;
 }
 
-/* Marks pages [first, first + n) owed (on) or held again (off). */
-static int mark_owed(struct rampool_block *blk, uint64_t first, uint64_t n,
-		     bool on)
+/* Marks pages [first, first + n) owed (on) or held again (off); the
+ * bitmap exists (made before the punch, so that nothing fails after it). */
+static void mark_owed(struct rampool_block *blk, uint64_t first, uint64_t n,
+		      bool on)
 {
-	if (!blk->owed) {
-		if (!on)
-			return 0;
-		blk->owed = bitmap_alloc(blk->npages);
-		if (!blk->owed)
-			return -ENOMEM;
-	}
 	if (on)
 		bitmap_set(blk->owed, first, n);
 	else
 		bitmap_clear(blk->owed, first, n);
-	return 0;
 }
 
 /* The block's row: its node's populated figure as the bitmap says now. */
@@ -97,8 +90,7 @@ out:
 
 /*
  * Takes the range's reservation back after the punch (fact 4), or records
- * that it is gone: 0 held, 1 owed (RAMPOOL_DISCARD_OWED), or -ENOMEM when
- * even the record cannot be made (the pages are owed all the same).
+ * that it is gone: 0 held, 1 owed (RAMPOOL_DISCARD_OWED).
  */
 static int keep_reservation(struct rampool_block *blk, uint64_t off,
 			    uint64_t len, unsigned int flags)
@@ -108,20 +100,22 @@ static int keep_reservation(struct rampool_block *blk, uint64_t off,
 
 	if (!reserved(blk))
 		return 0;	/* shmem, NORESERVE: owed = not populated */
-	if (blk->res_mount)
-		return mark_owed(blk, first, n, false);
-	if (flags & RAMPOOL_DISCARD_RELEASE)
-		return mark_owed(blk, first, n, true);
+	if (blk->res_mount || flags & RAMPOOL_DISCARD_RELEASE) {
+		mark_owed(blk, first, n, flags & RAMPOOL_DISCARD_RELEASE);
+		return 0;
+	}
 	ret = backing_rereserve(&blk->b, off, len, dops(blk),
 				&blk->pool->log);
-	if (!ret)
-		return mark_owed(blk, first, n, false);
+	if (!ret) {
+		mark_owed(blk, first, n, false);
+		return 0;
+	}
 	/* someone took the pages between the punch and now */
 	rp_warn(&blk->pool->log, "discard: %llu bytes at %llu are owed: the "
 		"kernel no longer reserves them", (unsigned long long)len,
 		(unsigned long long)off);
-	ret = mark_owed(blk, first, n, true);
-	return ret ? ret : RAMPOOL_DISCARD_OWED;
+	mark_owed(blk, first, n, true);
+	return RAMPOOL_DISCARD_OWED;
 }
 
 int rampool_block_discard(struct rampool_block *blk, uint64_t offset,
@@ -134,6 +128,11 @@ int rampool_block_discard(struct rampool_block *blk, uint64_t offset,
 	ret = check_range(blk, offset, len, flags);
 	if (ret)
 		return ret;
+	if (reserved(blk) && !blk->owed) {
+		blk->owed = bitmap_alloc(blk->npages);
+		if (!blk->owed)
+			return -ENOMEM;
+	}
 	/*
 	 * PUNCH_HOLE, never MADV_DONTNEED: on a shared mapping the page
 	 * cache keeps the page and userfaultfd never sees it missing (fact
