@@ -231,11 +231,23 @@ $(BUILD)/bench/reserve: bench/reserve.c include/rampool.h $(SOLIB)
 	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $< -o $@ \
 		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS)
 
-# RESERVE_ARGS is passed to bench/reserve, e.g. RESERVE_ARGS='-i 50 -n 1000'.
+$(BUILD)/bench/discard: bench/discard.c bench/util.c bench/util.h \
+		include/rampool.h $(SOLIB)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) \
+		$(filter %.c,$^) -o $@ \
+		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' \
+		$(call pc_libs,json-c) $(LDFLAGS)
+
+# RESERVE_ARGS is passed to bench/reserve, e.g. RESERVE_ARGS='-i 50 -n 1000';
+# DISCARD_ARGS to bench/discard, e.g. DISCARD_ARGS='--size 1G --repeat 9'.
 RESERVE_ARGS ?=
-bench: all $(BUILD)/bench/prealloc $(BUILD)/bench/reserve
+DISCARD_ARGS ?=
+bench: all $(BUILD)/bench/prealloc $(BUILD)/bench/reserve $(BUILD)/bench/discard
 	$(Q)scripts/hplock $(BUILD)/bench/prealloc $(BENCH_ARGS)
 	$(Q)scripts/hplock $(BUILD)/bench/reserve $(RESERVE_ARGS)
+	$(Q)scripts/hplock $(BUILD)/bench/discard $(DISCARD_ARGS)
 
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude

@@ -374,6 +374,62 @@ RAMPOOL_API int rampool_block_node(const struct rampool_block *block);
 RAMPOOL_API uint64_t
 rampool_block_populated(const struct rampool_block *block);
 
+/* ---- discard: pages back to the kernel, the capacity kept (0.3) -------- */
+
+/* Discard flags */
+/*
+ * Let the kernel have the pages and their reservation: the range becomes
+ * owed. Refused (-EOPNOTSUPP) on a reservation's hugetlb block, whose
+ * mount keeps its reserve whatever the caller does.
+ */
+#define RAMPOOL_DISCARD_RELEASE		(1u << 0)
+
+/* rampool_block_discard's positive result: discarded, but owed pages */
+#define RAMPOOL_DISCARD_OWED		1
+
+/*
+ * Gives the pages of [offset, offset + len) back (fallocate PUNCH_HOLE on
+ * the block's file: a later touch or UFFDIO_COPY finds them missing, as
+ * postcopy needs) and keeps the capacity where the kernel can:
+ *  - hugetlb: the kernel reservation stands for the range (a
+ *    reservation's min_size mount keeps it by itself; any other hugetlb
+ *    block takes it back at once with one more MAP_SHARED mapping of the
+ *    range, DESIGN facts 3-4), unless RAMPOOL_DISCARD_RELEASE. A window
+ *    remains between the punch and the re-reservation: when someone took
+ *    the pages in it, those pages are owed and the call returns
+ *    RAMPOOL_DISCARD_OWED (positive: the discard itself was done).
+ *  - shmem (4K): the kernel keeps no reservation: the range is owed.
+ * The range leaves the block's populated pages, and a block recorded in
+ * the ledger has its row's populated figure updated (status, show).
+ * Nothing may touch a discarded range but its user (DESIGN fact 7).
+ *
+ * 0 (held, or released as asked), RAMPOOL_DISCARD_OWED, or: -EINVAL len
+ * 0, offset or len not page aligned, a range past max_size, unknown flags
+ * (nothing changed); -EOPNOTSUPP RELEASE on a reservation's hugetlb block
+ * (nothing changed); -ENOMEM (nothing changed); the punch's errnos
+ * (nothing changed). Logged. Not thread safe against other calls on the
+ * block (as populate).
+ */
+RAMPOOL_API int rampool_block_discard(struct rampool_block *block,
+				      uint64_t offset, uint64_t len,
+				      unsigned int flags);
+
+struct rampool_block_info {
+	size_t sz;		/* set by the caller */
+	uint64_t size, max_size, page_size;
+	int node;		/* as rampool_block_node */
+	uint64_t populated;	/* as rampool_block_populated */
+	/* bytes the kernel guarantees: populated, or reserved (hugetlb) */
+	uint64_t held;
+	uint64_t owed;		/* max_size - held: promised, not guaranteed */
+	/* held on a single-node block but not on the node (fact 5) */
+	uint64_t unpinned;
+};
+
+/* The block's figures. -EINVAL block or info NULL, info->sz too small. */
+RAMPOOL_API int rampool_block_info(const struct rampool_block *block,
+				   struct rampool_block_info *info);
+
 /* ---- reservations: named capacity, held by the kernel, in the ledger ---- */
 
 /*
@@ -575,6 +631,22 @@ RAMPOOL_API int rampool_reservation_open(struct rampool_pool *pool,
 					 const char *name,
 					 struct rampool_block **out);
 
+/*
+ * Discards [offset, offset + len) of a reservation's file as
+ * rampool_block_discard does (len 0: from offset to the end of the file,
+ * size + extra bytes) and updates the ledger row's populated figures: a
+ * hugetlb reservation stays held (its mount keeps the pages reserved) but
+ * the range is no longer on its node (unpinned); a shmem reservation's
+ * range becomes owed. Owner or root. Errors: those of
+ * rampool_reservation_open (-ENOENT no such name or released, -EPERM,
+ * -EBUSY being made) and of rampool_block_discard; nothing changed for
+ * any. A failed ledger update after the discard is logged and returns
+ * the ledger's errno (the pages are discarded; audit shows the drift).
+ */
+RAMPOOL_API int rampool_reservation_discard(struct rampool_pool *pool,
+					    const char *name, uint64_t offset,
+					    uint64_t len, unsigned int flags);
+
 /* A snapshot of the ledger's rows (all, or one name: -ENOENT). */
 RAMPOOL_API int rampool_reservation_list(struct rampool_pool *pool,
 					 const char *name,
@@ -643,7 +715,8 @@ struct rampool_drift {
 	const char *what;	/* a name, path or mount point */
 	int node;		/* FOREIGN: the node, or RAMPOOL_NODE_ANY */
 	uint64_t page_size;
-	uint64_t bytes;		/* FOREIGN, OVERGROWN: how much */
+	uint64_t bytes;		/* FOREIGN, OVERGROWN, UNPINNED_SHORT:
+				 * how much */
 	int repaired;		/* 1 when RAMPOOL_AUDIT_REPAIR fixed it */
 	const char *message;	/* one line a person can read */
 };

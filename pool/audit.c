@@ -112,6 +112,7 @@ static void account(struct audit_ctx *c, const struct ledger_row *r)
 		const struct ledger_node *n = &r->nodes[k];
 		int ni = node_idx(c->t, n->node);
 		uint64_t np = n->size / r->page_size, u = used < np ? used : np;
+		uint64_t pinned;
 
 		if (r->nr_nodes == 1)
 			u = used;
@@ -121,9 +122,17 @@ static void account(struct audit_ctx *c, const struct ledger_row *r)
 			continue;
 		}
 		c->used_node[i * c->t->nr_nodes + (unsigned int)ni] += u;
-		if (n->populated < n->size)
+		/*
+		 * On the node: what the row placed there, as far as the file
+		 * still holds it (a VMM's discard punched the rest, which
+		 * the mount keeps reserved but not on the node).
+		 */
+		pinned = n->populated / r->page_size;
+		if (pinned > u)
+			pinned = u;
+		if (pinned < np)
 			c->unpinned_node[i * c->t->nr_nodes + (unsigned int)ni] +=
-				np - n->populated / r->page_size;
+				np - pinned;
 	}
 }
 

@@ -274,6 +274,7 @@ static void block_destroy(struct rampool_block *blk)
 	block_ledger_drop(blk->ledger, blk->ledger_id);
 	CPU_FREE(blk->cpus);
 	free(blk->populated);
+	free(blk->owed);
 	free(blk);
 }
 

@@ -96,6 +96,12 @@ struct rampool_block {
 	atomic_bool *cancelp;		/* &cancel, or a pool-wide flag */
 	struct ledger *ledger;		/* open while the block has a row */
 	int64_t ledger_id;		/* its row in the ledger */
+	/* block_discard.c: hugetlb pages whose reservation is gone (a failed
+	 * re-reservation, RAMPOOL_DISCARD_RELEASE); NULL until one is */
+	uint64_t *owed;
+	/* over a reservation's min_size mount: punched pages go back to its
+	 * reserve by themselves (fact 4) */
+	bool res_mount;
 };
 
 /* The base page: 4 KiB on x86, 4/16/64 KiB on arm64. */

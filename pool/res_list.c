@@ -42,11 +42,15 @@ static void share_figures(const struct ledger_row *r, unsigned int i,
 	ni->size = n->size;
 	ni->populated = populated;
 	if (r->backing == RAMPOOL_RES_HUGETLB) {
+		/* placed on the node, as far as the file still holds it (a
+		 * VMM's discard punched the rest: reserved, not on the node) */
+		uint64_t pinned = n->populated < populated ? n->populated
+							   : populated;
+
 		ni->held = promised;
 		ni->owed = 0;
 		if (n->node != RAMPOOL_NODE_ANY)
-			ni->unpinned = promised > n->populated ?
-					       promised - n->populated : 0;
+			ni->unpinned = promised - pinned;
 	} else {
 		ni->held = populated < promised ? populated : promised;
 		ni->owed = promised - ni->held;
@@ -58,7 +62,7 @@ static int add_row(void *ctx, const struct ledger_row *r)
 	struct rampool_pool *pool = ((void **)ctx)[0];
 	struct rampool_res_list *list = ((void **)ctx)[1];
 	struct rampool_reservation_info *info;
-	uint64_t now = res_populated_now(pool, r), left = now;
+	uint64_t now = res_populated_now(pool, r), left = now, sum = 0;
 	struct res_item *it;
 	char path[4096] = "";
 
@@ -96,10 +100,20 @@ static int add_row(void *ctx, const struct ledger_row *r)
 		.nr_nodes = r->nr_nodes,
 		.flags = r->kind == LEDGER_BLOCK ? RAMPOOL_RES_F_BLOCK : 0,
 	};
+	for (unsigned int i = 0; i < r->nr_nodes; i++)
+		sum += r->nodes[i].populated;
 	for (unsigned int i = 0; i < r->nr_nodes; i++) {
-		/* the kernel's count of pages in the file, share by share */
+		/*
+		 * The kernel's count of pages in the file, share by share:
+		 * the ledger's figures when they account for every page (a
+		 * discard through the library keeps them per share), else
+		 * the file's pages laid over the shares in order.
+		 */
 		uint64_t pop = left < r->nodes[i].size ? left
 						       : r->nodes[i].size;
+
+		if (sum == now)
+			pop = r->nodes[i].populated;
 
 		left -= pop;
 		share_figures(r, i, pop, &it->nodes[i]);

@@ -142,6 +142,8 @@ int rampool_reservation_open(struct rampool_pool *pool, const char *name,
 			off += r->nodes[i].size;
 		}
 		close(fd);
+		if (!ret)
+			blk->res_mount = s.hugetlb;
 	}
 	free(r);
 	if (!ret)

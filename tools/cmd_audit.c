@@ -17,7 +17,7 @@ static const struct col audit_cols[] = {
 		     "foreign: the node (- host-wide)" },
 	[A_PS] = { "PAGESIZE", "page_size", COL_BYTES, 0, "the page size" },
 	[A_BYTES] = { "BYTES", "bytes", COL_BYTES, 0,
-		      "foreign, overgrown: how much" },
+		      "foreign, overgrown, unpinned-short: how much" },
 	[A_REPAIRED] = { "REPAIRED", "repaired", COL_BOOL, 0,
 			 "fixed by --repair" },
 	[A_WHAT] = { "WHAT", "what", COL_STR, COL_LEFT,
@@ -60,7 +60,8 @@ static int audit_rows(const struct rampool_audit *a, struct table *t,
 		if (d.page_size)
 			table_u64(t, r, A_PS, d.page_size);
 		if (d.kind == RAMPOOL_DRIFT_FOREIGN ||
-		    d.kind == RAMPOOL_DRIFT_OVERGROWN)
+		    d.kind == RAMPOOL_DRIFT_OVERGROWN ||
+		    d.kind == RAMPOOL_DRIFT_UNPINNED_SHORT)
 			table_u64(t, r, A_BYTES, d.bytes);
 		table_u64(t, r, A_REPAIRED, d.repaired != 0);
 		if (!d.repaired)

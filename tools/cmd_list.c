@@ -213,6 +213,12 @@ int res_show(struct ctl *c, struct rampool_pool *pool, const char *name,
 		}
 	}
 	status = finish_output();
+	for (unsigned int k = 0; k < nodes.nrows; k++) {
+		const struct cell *n = table_cell(&nodes, (int)k, D_NODE);
+
+		warn_owed(name, n->set ? (int)n->i : RAMPOOL_NODE_ANY,
+			  table_cell(&nodes, (int)k, D_OWED)->u);
+	}
 out:
 	table_free(&t);
 	table_free(&nodes);

@@ -26,7 +26,7 @@ static const struct col node_cols[] = {
 };
 
 enum { P_NODE, P_PS, P_TOTAL, P_FREE, P_SURPLUS, P_RESERVED, P_HELD, P_OWED,
-       P_AVAIL };
+       P_UNPINNED, P_AVAIL };
 static const struct col pool_cols[] = {
 	[P_NODE] = { "NODE", "node", COL_INT, 0, NULL },
 	[P_PS] = { "PAGESIZE", "page_size", COL_BYTES, 0, NULL },
@@ -36,6 +36,7 @@ static const struct col pool_cols[] = {
 	[P_RESERVED] = { "RESERVED", "reserved", COL_BYTES, 0, NULL },
 	[P_HELD] = { "HELD", "held", COL_BYTES, 0, NULL },
 	[P_OWED] = { "OWED", "owed", COL_BYTES, 0, NULL },
+	[P_UNPINNED] = { "UNPINNED", "unpinned", COL_BYTES, 0, NULL },
 	[P_AVAIL] = { "AVAIL", "avail", COL_BYTES, 0, NULL },
 };
 
@@ -121,6 +122,7 @@ static int status_fill(struct table *t, const struct rampool_usage *u)
 		table_u64(t, r, P_RESERVED, 0);
 		table_u64(t, r, P_HELD, 0);
 		table_u64(t, r, P_OWED, 0);
+		table_u64(t, r, P_UNPINNED, 0);
 	}
 	for (unsigned int i = 0; i < rampool_usage_count(u); i++) {
 		struct rampool_pool_usage pu = { .sz = sizeof(pu) };
@@ -133,6 +135,7 @@ static int status_fill(struct table *t, const struct rampool_usage *u)
 		table_u64(t, r, P_RESERVED, pu.reserved);
 		table_u64(t, r, P_HELD, pu.held);
 		table_u64(t, r, P_OWED, pu.owed);
+		table_u64(t, r, P_UNPINNED, pu.unpinned);
 		table_u64(t, r, P_AVAIL, pu.avail);
 	}
 	return 0;
@@ -557,6 +560,16 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		return status;
 	}
 	ret = o.out.json ? status_json(cap, u) : status_tables(cap, u, &o);
+	for (unsigned int i = 0; !ret && u && i < rampool_usage_count(u); i++) {
+		struct rampool_pool_usage pu = { .sz = sizeof(pu) };
+		char what[64], ps[32];
+
+		if (rampool_usage_at(u, i, &pu) || !pu.owed)
+			continue;
+		snprintf(what, sizeof(what), "%s pages",
+			 size_str(ps, sizeof(ps), pu.page_size, false));
+		warn_owed(what, pu.node, pu.owed);
+	}
 	if (u)
 		rampool_usage_free(u);
 	rampool_capacity_free(cap);

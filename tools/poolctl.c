@@ -17,6 +17,8 @@ static const struct cmd commands[] = {
 	{ "list", cmd_list, "list the reservations of the ledger" },
 	{ "show", cmd_show, "show one reservation, per node" },
 	{ "audit", cmd_audit, "compare the ledger with files, mounts and kernel" },
+	{ "discard", cmd_discard,
+	  "give a reservation's pages back, its capacity kept" },
 };
 
 static void help(void)
