@@ -660,6 +660,91 @@ RAMPOOL_API int rampool_audit_get(const struct rampool_audit *a,
 				  struct rampool_drift *info);
 RAMPOOL_API void rampool_audit_free(struct rampool_audit *a);
 
+/* ---- userfaultfd: the postcopy destination's fault helpers (0.3) -------- */
+
+/*
+ * A userfaultfd opened for a postcopy destination. Calls on one handle may
+ * come from several threads (each is one or a few ioctls); free must not
+ * overlap any other call. Errors are logged through the pool given to
+ * rampool_uffd_open (NULL: not logged).
+ */
+struct rampool_uffd;
+
+/* rampool_uffd_open flags: what the uffd must handle besides anonymous
+ * memory; each must be in the kernel (else -EOPNOTSUPP naming it) */
+#define RAMPOOL_UFFD_HUGETLB	(1u << 0)	/* hugetlbfs and MFD_HUGETLB */
+#define RAMPOOL_UFFD_SHMEM	(1u << 1)	/* shmem, tmpfs */
+/*
+ * Faults from user space only (UFFD_USER_MODE_ONLY): allowed to anyone
+ * even when vm.unprivileged_userfaultfd is 0, but an access from the
+ * kernel (KVM, vhost, read(2) into the range) then fails with EFAULT
+ * instead of waiting: not for a VMM running KVM guests.
+ */
+#define RAMPOOL_UFFD_USER_ONLY	(1u << 2)
+
+/*
+ * Opens a userfaultfd (close-on-exec, non-blocking): the userfaultfd(2)
+ * syscall, or where the kernel refuses it with EPERM, /dev/userfaultfd
+ * (USERFAULTFD_IOC_NEW). Then the API handshake with the features flags
+ * ask for. pool: only for its log callback (may be NULL; must outlive the
+ * handle when given).
+ *
+ * Errors: -EINVAL unknown flags or out NULL; -EOPNOTSUPP the kernel has no
+ * userfaultfd or lacks UFFD_FEATURE_MISSING_HUGETLBFS / _MISSING_SHMEM
+ * (the log names it); -EPERM / -EACCES neither the syscall nor the device
+ * is allowed to this process; -EMFILE; -ENOMEM. *out untouched.
+ */
+RAMPOOL_API int rampool_uffd_open(struct rampool_pool *pool,
+				  unsigned int flags,
+				  struct rampool_uffd **out);
+/* The fd, to poll and read fault events from (struct uffd_msg). */
+RAMPOOL_API int rampool_uffd_fd(const struct rampool_uffd *uffd);
+/* Closes the fd (every registration goes with it); NULL is accepted. */
+RAMPOOL_API void rampool_uffd_free(struct rampool_uffd *uffd);
+
+/*
+ * Registers [addr, addr + len) for missing-page faults (MODE_MISSING).
+ * page_size: the mapping's page size; above the base page it is hugetlb
+ * (addr and len aligned to it). The range must offer UFFDIO_COPY and
+ * UFFDIO_WAKE, and UFFDIO_ZEROPAGE off hugetlb, else it is unregistered
+ * again and -EOPNOTSUPP. Else the kernel's errnos: -EINVAL unaligned or a
+ * mapping userfaultfd cannot take (or a feature the handle was not opened
+ * with), -EBUSY another userfaultfd has it, -ENOMEM.
+ */
+RAMPOOL_API int rampool_uffd_register(struct rampool_uffd *uffd, void *addr,
+				      uint64_t len, uint64_t page_size);
+/* Unregisters; waiters in the range are woken. The kernel's errnos. */
+RAMPOOL_API int rampool_uffd_unregister(struct rampool_uffd *uffd,
+					void *addr, uint64_t len);
+
+/* rampool_uffd_copy flag: do not wake the threads waiting on the range */
+#define RAMPOOL_UFFD_DONTWAKE	(1u << 0)
+
+/*
+ * Places len bytes from src at dst (UFFDIO_COPY), resuming where the
+ * kernel stopped part way (EAGAIN), and wakes the waiters. On failure a
+ * prefix of the range may be placed. Errors: -EINVAL bad flags; -EEXIST a
+ * page is there already — on hugetlb ALSO when the pool ran dry (DESIGN
+ * fact 3; rampool_block_place tells the two apart); -ENOENT / -EINVAL the
+ * mapping changed or is not registered; -ENOMEM; -EFAULT src; -ESRCH the
+ * process is exiting; -EAGAIN the kernel kept refusing without progress.
+ */
+RAMPOOL_API int rampool_uffd_copy(struct rampool_uffd *uffd, void *dst,
+				  const void *src, uint64_t len,
+				  unsigned int flags);
+/*
+ * Places zero pages over [dst, dst + len) and wakes the waiters:
+ * UFFDIO_ZEROPAGE, or on hugetlb (page_size above the base page; it has
+ * no zero page ioctl) a copy from a zero-filled buffer. Errors as
+ * rampool_uffd_copy.
+ */
+RAMPOOL_API int rampool_uffd_zero(struct rampool_uffd *uffd, void *dst,
+				  uint64_t len, uint64_t page_size);
+/* Wakes the threads waiting on [addr, addr + len); works also on a range
+ * no longer registered. The kernel's errnos. */
+RAMPOOL_API int rampool_uffd_wake(struct rampool_uffd *uffd, void *addr,
+				  uint64_t len);
+
 #ifdef __cplusplus
 }
 #endif
