@@ -151,7 +151,7 @@ $(T_OBJ): $(BUILD)/obj/tests/func/%.o: tests/func/%.c tests/func/t_util.h \
 	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) -c $< -o $@
 
 $(BUILD)/tests/func/%: tests/func/%.c $(T_OBJ) $(SOLIB) tests/func/t_util.h \
-		       tests/func/t_res.h tests/t_compat.h
+		       tests/func/t_res.h tests/t_compat.h tests/func/t_uffd.h
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) \

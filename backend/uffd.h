@@ -86,8 +86,10 @@ int uffd_wake(struct uffd *u, uint64_t addr, uint64_t len);
 /*
  * Waits for a fault event (poll on the uffd and on stop_fd, -1: none) at
  * most timeout_ms (-1: no limit). Returns 1 with *addr the faulting
- * address, 0 when the time ran out, 2 when stop_fd became readable (it is
- * not read here), or -errno. Events other than page faults are skipped.
+ * address, 2 when stop_fd became readable (it is not read here), 0 when
+ * nothing came (the time ran out, a signal, an event other than a page
+ * fault, another reader took it): look at the clock and call again; or
+ * -errno.
  */
 int uffd_wait_fault(struct uffd *u, int stop_fd, int timeout_ms,
 		    uint64_t *addr);

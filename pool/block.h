@@ -96,6 +96,7 @@ struct rampool_block {
 	atomic_bool *cancelp;		/* &cancel, or a pool-wide flag */
 	struct ledger *ledger;		/* open while the block has a row */
 	int64_t ledger_id;		/* its row in the ledger */
+	struct block_pc *pc;		/* postcopy (block_uffd.c), or NULL */
 };
 
 /* The base page: 4 KiB on x86, 4/16/64 KiB on arm64. */
