@@ -62,9 +62,13 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUNC_SRC  := $(wildcard tests/func/*.c)
 # The reservation tests of issue 7: all of them in make check-res; make
-# check leaves out RES_PENDING (tests waiting for a library fix; none now).
+# check leaves out RES_PENDING, tests waiting for a library fix reported to
+# the lead (res_busy: audit during a reserve --prealloc reports the pages
+# being populated as foreign, and audit beside reserve can fail with
+# "PRAGMA journal_mode = WAL: database is locked"; a shmem reservation whose
+# file a process holds open or mapped is released). Empty it when fixed.
 RES_NAMES := res_race res_crash res_guarantee res_security res_qemu res_scrub \
-	     res_functional
+	     res_functional res_busy res_1g
 RES_PENDING :=
 RES_BIN   := $(RES_NAMES:%=$(BUILD)/tests/func/%)
 RES_CHECK := $(filter-out $(RES_PENDING:%=$(BUILD)/tests/func/%),$(RES_BIN))

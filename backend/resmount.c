@@ -27,6 +27,7 @@ const struct resmount_ops resmount_default_ops = {
 	.fchown = fchown,
 	.ftruncate = ftruncate,
 	.close = close,
+	.stat = stat,
 };
 
 static const unsigned long MOUNT_FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC;
@@ -69,6 +70,20 @@ int resmount_hugetlbfs(const char *dir, uint64_t page_size, uint64_t bytes,
 	return 0;
 }
 
+/* dir is the root of a mount: another device than its parent's. */
+static bool mount_root(const char *dir, const struct resmount_ops *ops)
+{
+	struct stat here, up;
+	char parent[4096];
+	int n;
+
+	n = snprintf(parent, sizeof(parent), "%s/..", dir);
+	if (n < 0 || (size_t)n >= sizeof(parent) || ops->stat(dir, &here) ||
+	    ops->stat(parent, &up))
+		return false;
+	return here.st_dev != up.st_dev;
+}
+
 int resmount_tmpfs(const char *dir, const struct resmount_ops *ops,
 		   const struct rp_log *log)
 {
@@ -82,7 +97,8 @@ int resmount_tmpfs(const char *dir, const struct resmount_ops *ops,
 		rp_err(log, "mkdir %s: %s", dir, strerror(err));
 		return -err;
 	}
-	if (!ops->statfs(dir, &sf) && sf.f_type == TMPFS_MAGIC)
+	if (!ops->statfs(dir, &sf) && sf.f_type == TMPFS_MAGIC &&
+	    mount_root(dir, ops))
 		return 0;
 	/* no cap of its own (tmpfs would take half of RAM): the ledger grants */
 	if (ops->mount("rampool", dir, "tmpfs", MOUNT_FLAGS,

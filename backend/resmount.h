@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/vfs.h>
 
@@ -22,6 +23,7 @@ struct resmount_ops {
 	int (*fchown)(int fd, uid_t uid, gid_t gid);
 	int (*ftruncate)(int fd, off_t len);
 	int (*close)(int fd);
+	int (*stat)(const char *path, struct stat *st);
 };
 
 extern const struct resmount_ops resmount_default_ops;
@@ -39,7 +41,11 @@ int resmount_hugetlbfs(const char *dir, uint64_t page_size, uint64_t bytes,
 		       uid_t uid, gid_t gid, const struct resmount_ops *ops,
 		       const struct rp_log *log);
 
-/* Mounts tmpfs on dir (made when missing) unless dir already is tmpfs. */
+/*
+ * Mounts tmpfs on dir (made when missing) unless a tmpfs is mounted on dir
+ * itself already: dir inside another tmpfs (a state directory under /run)
+ * gets its own, without the parent's cap.
+ */
 int resmount_tmpfs(const char *dir, const struct resmount_ops *ops,
 		   const struct rp_log *log);
 

@@ -101,8 +101,13 @@ static void account(struct audit_ctx *c, const struct ledger_row *r)
 	if (r->backing != RAMPOOL_RES_HUGETLB || i < 0)
 		return;
 	c->explained[i] += pages > used ? pages : used;
-	if (r->kind == LEDGER_BLOCK)
-		used = pages;	/* a block's pages: counted as in use */
+	/*
+	 * A block's pages, and those of a reservation being populated (the
+	 * kernel takes a page off the free count before the file counts it),
+	 * are counted as in use.
+	 */
+	if (r->kind == LEDGER_BLOCK || r->state == RAMPOOL_RES_STATE_PENDING)
+		used = pages;
 	for (unsigned int k = 0; k < r->nr_nodes; k++) {
 		const struct ledger_node *n = &r->nodes[k];
 		int ni = node_idx(c->t, n->node);
@@ -247,13 +252,30 @@ static int check_kernel(struct audit_ctx *c)
 	return ret;
 }
 
+/*
+ * Under the ledger's lock when the caller may take it (root): rows, mounts
+ * and the kernel's counters are then read while no reservation is being
+ * made (a mount made but its row not yet committed would look orphan).
+ * A reservation being populated is pending: its pages count as in use.
+ */
 static int audit_fill(struct audit_ctx *c)
 {
+	struct topo *t = NULL;
 	int ret = ledger_begin(c->l);
 
 	if (ret)
 		return ret;
-	ret = ledger_each(c->l, false, check_row, c);
+	ret = res_counters(c->pool, &t);
+	if (!ret) {
+		c->t = t;
+		c->used_node = calloc((size_t)t->nr_sizes * t->nr_nodes + 1, 8);
+		c->unpinned_node = calloc((size_t)t->nr_sizes * t->nr_nodes + 1,
+					  8);
+		if (!c->used_node || !c->unpinned_node)
+			ret = -ENOMEM;
+	}
+	if (!ret)
+		ret = ledger_each(c->l, false, check_row, c);
 	if (!ret)
 		ret = check_dir(c, RES_MNT_DIR, true);
 	if (!ret)
@@ -264,8 +286,12 @@ static int audit_fill(struct audit_ctx *c)
 		rp_warn(&c->pool->log, "ledger: the sums disagree with the "
 			"rows");
 	if (!ret && c->repair)
-		return ledger_commit(c->l);
-	ledger_rollback(c->l);
+		ret = ledger_commit(c->l);
+	else
+		ledger_rollback(c->l);
+	free(c->used_node);
+	free(c->unpinned_node);
+	topo_free(t);
 	return ret;
 }
 
@@ -274,7 +300,6 @@ int rampool_audit_run(struct rampool_pool *pool, unsigned int flags,
 {
 	struct audit_ctx c = { .pool = pool,
 			       .repair = flags & RAMPOOL_AUDIT_REPAIR };
-	struct topo *t = NULL;
 	int ret;
 
 	if (!pool || !out || flags & ~RAMPOOL_AUDIT_REPAIR)
@@ -282,22 +307,16 @@ int rampool_audit_run(struct rampool_pool *pool, unsigned int flags,
 	c.a = calloc(1, sizeof(*c.a));
 	if (!c.a)
 		return -ENOMEM;
-	ret = c.repair ? res_open_write(pool, &c.l)
-		       : ledger_open(pool, LEDGER_READ, &c.l);
+	/* root takes the writers' lock (to read, or to repair) */
+	if (c.repair)
+		ret = res_open_write(pool, &c.l);
+	else
+		ret = ledger_open(pool, geteuid() ? LEDGER_READ : LEDGER_WRITE,
+				  &c.l);
 	if (ret == -ENOENT)
 		ret = ledger_open(pool, LEDGER_WRITE, &c.l);
 	if (!ret)
-		ret = res_counters(pool, &t);
-	if (!ret) {
-		c.t = t;
-		c.used_node = calloc((size_t)t->nr_sizes * t->nr_nodes + 1, 8);
-		c.unpinned_node = calloc((size_t)t->nr_sizes * t->nr_nodes + 1,
-					 8);
-		ret = c.used_node && c.unpinned_node ? audit_fill(&c) : -ENOMEM;
-	}
-	free(c.used_node);
-	free(c.unpinned_node);
-	topo_free(t);
+		ret = audit_fill(&c);
 	ledger_close(c.l);
 	if (ret) {
 		rampool_audit_free(c.a);

@@ -285,7 +285,16 @@ static int connect(struct ledger *l, const char *path, int mode)
 	/* keep -wal and -shm so that readers without write access can open */
 	sqlite3_file_control(l->db, NULL, SQLITE_FCNTL_PERSIST_WAL, &persist);
 	if (mode == LEDGER_WRITE) {
+		/*
+		 * Switching a new ledger to WAL upgrades to an exclusive lock;
+		 * two connections doing it at once get SQLITE_BUSY at once
+		 * (SQLite's deadlock rule, no busy wait): one at a time.
+		 */
+		while (flock(l->lockfd, LOCK_EX))
+			if (errno != EINTR)
+				return -errno;
 		rc = exec(l, "PRAGMA journal_mode = WAL");
+		flock(l->lockfd, LOCK_UN);
 		if (!rc)
 			rc = exec(l, "PRAGMA synchronous = NORMAL");
 		if (rc)

@@ -110,6 +110,27 @@ static bool dir_empty(const char *path)
 	return !n;
 }
 
+/*
+ * A shmem file open in another process (a VMM) must not go: its pages would
+ * stay with that process while the ledger no longer counts them. A write
+ * lease is refused (EAGAIN) while anyone else has the file open. A mapping
+ * whose fd was closed is not seen (documented).
+ */
+static int shm_in_use(const char *path)
+{
+	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	int ret = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fcntl(fd, F_SETLEASE, F_WRLCK))
+		ret = errno == EAGAIN || errno == EBUSY ? -EBUSY : 0;
+	else
+		fcntl(fd, F_SETLEASE, F_UNLCK);
+	close(fd);
+	return ret;
+}
+
 int res_destroy_objects(struct rampool_pool *pool, const struct ledger_row *r)
 {
 	const struct resmount_ops *ops = res_mops(pool);
@@ -124,6 +145,9 @@ int res_destroy_objects(struct rampool_pool *pool, const struct ledger_row *r)
 		return ret ? ret : resmount_remove(path, ops, &pool->log);
 	}
 	ret = res_file_path(pool, r->backing, r->name, path, sizeof(path));
+	if (ret)
+		return ret;
+	ret = shm_in_use(path);
 	if (ret)
 		return ret;
 	if (ops->unlinkat(AT_FDCWD, path, 0) && errno != ENOENT) {

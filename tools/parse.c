@@ -13,10 +13,25 @@
 
 const char *prog = "poolctl";
 
+/*
+ * One line, whatever the values in it: a word the user typed (an unknown
+ * option, an extra argument) may hold a newline or other control bytes,
+ * which are written as \xNN like quoted() does.
+ */
 static void vline(const char *fmt, va_list ap)
 {
+	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
 	fprintf(stderr, "%s: ", prog);
-	vfprintf(stderr, fmt, ap);
+	for (const char *p = line; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch < 0x20 || ch == 0x7f)
+			fprintf(stderr, "\\x%02x", ch);
+		else
+			fputc(ch, stderr);
+	}
 	fputc('\n', stderr);
 }
 

@@ -5,6 +5,7 @@
 #include <linux/memfd.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -131,9 +132,10 @@ static void refused(int rc_want, const char *words, char *const args[])
 	t_hcount(T_MB2, -1, &ka);
 	rc = t_poolctl(&out, &err, args[0], args[1], args[2], args[3],
 		       args[4], args[5], NULL);
-	printf("poolctl %s %s %s %s %s %s: exit %d: %s", args[0], args[1],
-	       args[2], args[3], args[4] ? args[4] : "",
-	       args[4] ? args[5] : "", rc, err);
+	printf("poolctl");
+	for (int i = 0; i < 6 && args[i]; i++)
+		printf(" %s", args[i]);
+	printf(": exit %d: %s", rc, err);
 	T_EQ(rc, rc_want);
 	if (words && !strstr(out, words))
 		T_FAIL("stdout lacks '%s': %s", words, out);
@@ -183,8 +185,22 @@ static void nodes_all_or_nothing(struct rampool_pool *pool)
 	T_EQ(sf.node, 0);
 	T_EQ(sf.page_size, T_MB2);
 	T_EQ(sf.need, (avail + 1) * T_MB2);
-	T_EQ(sf.grantable, avail * T_MB2);
-	T_EQ(sf.short_by, T_MB2);
+	/*
+	 * On a node: its free pages less every outstanding reservation
+	 * (global, fact 5), at most what the host has unclaimed.
+	 */
+	{
+		struct t_hcount g, n0;
+		uint64_t on0;
+
+		t_hcount(T_MB2, -1, &g);
+		t_hcount(T_MB2, 0, &n0);
+		on0 = n0.free > g.resv ? n0.free - g.resv : 0;
+		if (on0 > avail)
+			on0 = avail;
+		T_EQ(sf.grantable, on0 * T_MB2);
+		T_EQ(sf.short_by, (avail + 1 - on0) * T_MB2);
+	}
 	T_EQ(rampool_pool_last_shortfall(pool, 1, &sf), -ERANGE);
 	o.nr_nodes = 2;
 	o.size = 0;
@@ -194,28 +210,13 @@ static void nodes_all_or_nothing(struct rampool_pool *pool)
 	T_EQ(t_res_unclaimed(T_MB2), avail);
 }
 
-/*
- * 3 pages mapped (reserved host-wide), 2 of them touched (in use on this
- * node): 6M no row explains host-wide, 4M of it on node 0.
- */
-static void foreign(struct rampool_pool *pool)
+/* audit -J: exit 1, 6M foreign host-wide, 4M of it on node 0, nothing else. */
+static void foreign_json(void)
 {
-	struct rampool_drift d = { .sz = sizeof(d) };
 	uint64_t host = 0, node0 = 0;
-	struct rampool_audit *a;
 	json_object *doc, *drift;
 	char *out = NULL;
-	unsigned char *p;
-	int fd, rc;
-
-	fd = memfd_create("res_functional_foreign", MFD_HUGETLB | MFD_HUGE_2MB);
-	if (fd < 0 || ftruncate(fd, (off_t)M(6)))
-		T_FAIL("memfd: %s", strerror(errno));
-	p = mmap(NULL, M(6), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		T_FAIL("mmap: %s", strerror(errno));
-	t_pin_to_node(0);
-	p[0] = p[T_MB2] = 1;
+	int rc;
 
 	rc = t_poolctl(&out, NULL, "audit", "-J", NULL);
 	printf("audit -J with a foreign mapping: exit %d: %s\n", rc, out);
@@ -243,7 +244,30 @@ static void foreign(struct rampool_pool *pool)
 	json_object_put(doc);
 	free(out);
 
-	host = node0 = 0;
+}
+
+/*
+ * 3 pages mapped (reserved host-wide), 2 of them touched (in use on this
+ * node): 6M no row explains host-wide, 4M of it on node 0.
+ */
+static void foreign(struct rampool_pool *pool)
+{
+	struct rampool_drift d = { .sz = sizeof(d) };
+	uint64_t host = 0, node0 = 0;
+	struct rampool_audit *a;
+	unsigned char *p;
+	int fd;
+
+	fd = memfd_create("res_functional_foreign", MFD_HUGETLB | MFD_HUGE_2MB);
+	if (fd < 0 || ftruncate(fd, (off_t)M(6)))
+		T_FAIL("memfd: %s", strerror(errno));
+	p = mmap(NULL, M(6), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		T_FAIL("mmap: %s", strerror(errno));
+	t_pin_to_node(0);
+	p[0] = p[T_MB2] = 1;
+
+	foreign_json();
 	T_EQ(rampool_audit_run(pool, 0, &a), 0);
 	T_EQ(rampool_audit_count(a), 2);
 	for (unsigned int i = 0; i < rampool_audit_count(a); i++) {
@@ -271,34 +295,63 @@ static void foreign(struct rampool_pool *pool)
 	t_res_audit_clean();
 }
 
-int main(void)
+/* A mount and a file in the pool's directories that no row explains. */
+static void orphans(void)
 {
-	struct rampool_pool_opts po = { .sz = sizeof(po) };
-	struct rampool_pool *pool;
-	struct t_hcount base;
-	json_object *list;
+	char mnt[512], file[512], *out = NULL;
+	json_object *doc, *drift;
+	int rc, fd;
+
+	snprintf(mnt, sizeof(mnt), "%s/mnt/stray", t_res_dir());
+	snprintf(file, sizeof(file), "%s/shm/stray", t_res_dir());
+	if (mkdir(mnt, 0700) || mount("none", mnt, "hugetlbfs", 0,
+				      "pagesize=2M"))
+		T_FAIL("mount %s: %s", mnt, strerror(errno));
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		T_FAIL("%s: %s", file, strerror(errno));
+	close(fd);
+
+	rc = t_poolctl(&out, NULL, "audit", "-J", NULL);
+	T_EQ(rc, 1);
+	doc = t_json(out);
+	drift = t_jget(doc, "drift");
+	T_EQ(json_object_array_length(drift), 2);
+	for (size_t i = 0; i < 2; i++) {
+		json_object *e = json_object_array_get_idx(drift, i);
+		const char *kind = t_jget_str(e, "kind");
+		const char *what = t_jget_str(e, "what");
+
+		if (!(!strcmp(kind, "orphan-mount") && !strcmp(what, mnt)) &&
+		    !(!strcmp(kind, "orphan-file") && !strcmp(what, file)))
+			T_FAIL("unexpected drift %s", json_object_to_json_string(e));
+	}
+	json_object_put(doc);
+	free(out);
+	/* both are provably the pool's: repair removes them */
+	t_poolctl_ok(0, "audit", "--repair", NULL);
+	T_ASSERT(!t_is_mount(mnt));
+	T_ASSERT(access(mnt, F_OK) && access(file, F_OK));
+	t_res_audit_clean();
+}
+
+/* Four reservations, one of each kind, with their exact figures. */
+static void reserve_kinds(const struct t_hcount *base)
+{
 	const struct want f1 = { "f1", T_MB2, M(8), M(8), 0, 0, 0, M(8) };
 	const struct want f2 = { "f2", T_MB2, M(8), M(8), 0, M(8), 0, 0 };
 	struct want f3 = { "f3", 4096, M(8), 0, M(8), 0, -1, 0 };
 	const struct want f4 = { "f4", 4096, M(8), M(8), 0, M(8), -1, 0 };
-	struct want f5 = { "f5", T_MB2, M(8), M(8), 0, 0, -1, 0 };
-
-	t_require_hugetlb(T_MB2);
-	t_start = time(NULL);
-	po.state_dir = t_res_dir();
-	t_res_pool_unclaimed(T_MB2, UNCLAIMED);
-	t_hcount(T_MB2, -1, &base);
-	T_EQ(rampool_pool_new(&po, &pool), 0);
 
 	/* hugetlb: held at once by the mount's reserve, not yet on node 0 */
 	t_poolctl_ok(0, "reserve", "f1", "--size", "8M", "--node", "0", NULL);
 	check(&f1);
-	kernel_moved(&base, 0, 4);
+	kernel_moved(base, 0, 4);
 	/* populated and placed: pinned, nothing left to reserve */
 	t_poolctl_ok(0, "reserve", "f2", "--size", "8M", "--node", "0",
 		     "--prealloc", NULL);
 	check(&f2);
-	kernel_moved(&base, 4, 4);
+	kernel_moved(base, 4, 4);
 	/* shmem: owed until populated, held as it is */
 	t_poolctl_ok(0, "reserve", "f3", "--size", "8M", "--page-size", "4K",
 		     NULL);
@@ -309,46 +362,72 @@ int main(void)
 	t_poolctl_ok(0, "reserve", "f4", "--size", "8M", "--page-size", "4K",
 		     "--prealloc", NULL);
 	check(&f4);
-	kernel_moved(&base, 4, 4);
+	kernel_moved(base, 4, 4);
+}
 
-	/* grow: within the headroom no new pages */
+/* Headroom first, then a larger mount while empty, never once it holds. */
+static void grow(const struct t_hcount *base)
+{
+	const struct want f2 = { "f2", T_MB2, M(8), M(8), 0, M(8), 0, 0 };
+	struct want f3 = { "f3", 4096, M(12), M(1), M(11), M(1), -1, 0 };
+	struct want f5 = { "f5", T_MB2, M(8), M(8), 0, 0, -1, 0 };
+
+	/* within the headroom no new pages */
 	t_poolctl_ok(0, "reserve", "f5", "--size", "4M", "--extra", "4M", NULL);
-	kernel_moved(&base, 4, 8);
+	kernel_moved(base, 4, 8);
 	t_poolctl_ok(0, "grow", "f5", "--by", "4M", NULL);
 	check(&f5);
-	kernel_moved(&base, 4, 8);
+	kernel_moved(base, 4, 8);
 	/* past it: an empty reservation gets a larger mount */
 	t_poolctl_ok(0, "grow", "f5", "--by", "2M", NULL);
 	f5.size = f5.held = M(10);
 	check(&f5);
-	kernel_moved(&base, 4, 9);
+	kernel_moved(base, 4, 9);
 	/* one holding pages cannot grow past its headroom (fact 14) */
 	refused(1, NULL, (char *[]){ "grow", "f2", "--by", "2M", NULL, NULL });
 	check(&f2);
+	/* shmem: the same check as a reservation, then owed */
 	t_poolctl_ok(0, "grow", "f3", "--by", "4M", NULL);
-	f3.size = M(12), f3.owed = M(11);
 	check(&f3);
-	list = t_res_list();
-	T_EQ(json_object_array_length(t_res_rows(list)), 5);
+}
+
+static void rows_now(unsigned int n)
+{
+	json_object *list = t_res_list();
+
+	T_EQ(json_object_array_length(t_res_rows(list)), n);
 	t_res_no_orphans(list);
 	json_object_put(list);
+}
 
+int main(void)
+{
+	struct rampool_pool_opts po = { .sz = sizeof(po) };
+	static const char *const names[] = { "f1", "f2", "f3", "f4", "f5" };
+	struct rampool_pool *pool;
+	struct t_hcount base;
+
+	t_require_hugetlb(T_MB2);
+	t_start = time(NULL);
+	po.state_dir = t_res_dir();
+	t_res_pool_unclaimed(T_MB2, UNCLAIMED);
+	t_hcount(T_MB2, -1, &base);
+	T_EQ(rampool_pool_new(&po, &pool), 0);
+
+	reserve_kinds(&base);
+	grow(&base);
+	rows_now(5);
 	foreign(pool);
+	orphans();
 	nodes_all_or_nothing(pool);
 	t_res_audit_clean();
 
-	t_poolctl_ok(0, "release", "f1", NULL);
-	t_poolctl_ok(0, "release", "f2", NULL);
-	t_poolctl_ok(0, "release", "f3", NULL);
-	t_poolctl_ok(0, "release", "f4", NULL);
-	t_poolctl_ok(0, "release", "f5", NULL);
+	for (unsigned int i = 0; i < 5; i++)
+		t_poolctl_ok(0, "release", names[i], NULL);
 	/* gone: the name is now bad input (poolctl: no such reservation) */
 	t_poolctl_ok(2, "release", "f5", NULL);
 	kernel_moved(&base, 0, 0);
-	list = t_res_list();
-	T_EQ(json_object_array_length(t_res_rows(list)), 0);
-	t_res_no_orphans(list);
-	json_object_put(list);
+	rows_now(0);
 	rampool_pool_free(pool);
 	t_res_audit_clean();
 	return 0;

@@ -44,8 +44,11 @@ static char *slurp_fd(int fd)
 	return buf;
 }
 
-/* Forks every racer, holds them at a gate, then lets all exec at once. */
-static void race(struct racer *r, int round)
+/*
+ * Forks every racer, holds them at a gate, then lets all exec at once;
+ * each reserves a name of its own, or all the same one (same != NULL).
+ */
+static void race(struct racer *r, int round, const char *same)
 {
 	char prog[512];
 	int gate[2];
@@ -55,7 +58,11 @@ static void race(struct racer *r, int round)
 		T_FAIL("pipe: %s", strerror(errno));
 	fflush(NULL);
 	for (int i = 0; i < RACERS; i++) {
-		snprintf(r[i].name, sizeof(r[i].name), "race%d-%d", round, i);
+		if (same)
+			snprintf(r[i].name, sizeof(r[i].name), "%s", same);
+		else
+			snprintf(r[i].name, sizeof(r[i].name), "race%d-%d",
+				 round, i);
 		if (pipe(r[i].out) || pipe(r[i].err))
 			T_FAIL("pipe: %s", strerror(errno));
 		r[i].pid = fork();
@@ -164,7 +171,7 @@ static void one_round(int round, const struct t_hcount *before)
 	struct t_hcount now;
 	int granted = 0, refused = 0;
 
-	race(r, round);
+	race(r, round, NULL);
 	for (int i = 0; i < RACERS; i++) {
 		if (r[i].rc == 0) {
 			granted++;
@@ -207,6 +214,38 @@ static void one_round(int round, const struct t_hcount *before)
 	check_usage(0);
 }
 
+/* All racers on one name: one gets it, the others are told it exists. */
+static void same_name(const struct t_hcount *before)
+{
+	struct racer r[RACERS];
+	struct t_hcount now;
+	json_object *list;
+	int granted = 0;
+
+	race(r, 0, "same");
+	for (int i = 0; i < RACERS; i++) {
+		if (r[i].rc == 0)
+			granted++;
+		else if (r[i].rc != 1 || !strstr(r[i].stderr_text, "exists"))
+			T_FAIL("same name: exit %d: %s", r[i].rc,
+			       r[i].stderr_text);
+		free(r[i].stdout_text);
+		free(r[i].stderr_text);
+	}
+	T_EQ(granted, 1);
+	list = t_res_list();
+	T_EQ(json_object_array_length(t_res_rows(list)), 1);
+	t_res_no_orphans(list);
+	json_object_put(list);
+	/* the losers left no mount and no reserved page behind */
+	t_hcount(T_MB2, -1, &now);
+	T_EQ(now.resv, before->resv + EACH_PAGES);
+	T_EQ(t_res_mounts(), 1);
+	t_poolctl_ok(0, "release", "same", NULL);
+	t_hcount(T_MB2, -1, &now);
+	T_HCOUNT_EQ(now, *before);
+}
+
 int main(void)
 {
 	struct t_hcount before;
@@ -226,6 +265,7 @@ int main(void)
 	       (double)(t1.tv_sec - t0.tv_sec) +
 	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 
+	same_name(&before);
 	list = t_res_list();
 	T_EQ(json_object_array_length(t_res_rows(list)), 0);
 	json_object_put(list);

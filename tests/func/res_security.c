@@ -279,6 +279,32 @@ static void ledger_modes(void)
 	}
 }
 
+/*
+ * A reservation given to nobody: nobody may open its file, and a third
+ * uid still may not (the test can tell the two apart).
+ */
+static void given_to_nobody(void)
+{
+	struct as_report own, other;
+	struct stat st;
+	char *path;
+
+	t_poolctl_ok(0, "reserve", "h2", "--size", "2M", "--owner", "nobody",
+		     NULL);
+	path = t_res_path("h2");
+	if (stat(path, &st))
+		T_FAIL("%s: %s", path, strerror(errno));
+	T_EQ(st.st_uid, STRANGER);
+	T_EQ(st.st_mode & 07777, 0600);
+	own = as_user(STRANGER, "h2", path, 0);
+	other = as_user(OTHER, "h2", path, 1);
+	T_EQ(own.f_rw, 0);
+	T_EQ(other.f_rw, EACCES);
+	T_DENIED(other.rel);
+	T_DENIED(other.open);
+	free(path);
+}
+
 int main(void)
 {
 	struct rampool_pool_opts po = { .sz = sizeof(po) };
@@ -319,26 +345,7 @@ int main(void)
 	stranger("s1");
 	ledger_modes();
 
-	/* a reservation given to nobody: nobody may open its file, and a
-	 * third uid still may not (the test can tell the two apart) */
-	t_poolctl_ok(0, "reserve", "h2", "--size", "2M", "--owner", "nobody",
-		     NULL);
-	path = t_res_path("h2");
-	if (stat(path, &st))
-		T_FAIL("%s: %s", path, strerror(errno));
-	T_EQ(st.st_uid, STRANGER);
-	T_EQ(st.st_mode & 07777, 0600);
-	{
-		struct as_report own = as_user(STRANGER, "h2", path, 0);
-		struct as_report other = as_user(OTHER, "h2", path, 1);
-
-		T_EQ(own.f_rw, 0);
-		T_EQ(other.f_rw, EACCES);
-		T_DENIED(other.rel);
-		T_DENIED(other.open);
-	}
-	free(path);
-
+	given_to_nobody();
 	t_poolctl_ok(0, "release", "h1", NULL);
 	t_poolctl_ok(0, "release", "s1", NULL);
 	t_poolctl_ok(0, "release", "h2", NULL);

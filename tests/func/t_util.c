@@ -85,7 +85,7 @@ static void on_signal(int sig)
 static void arm_cleanup(void)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGABRT, SIGSEGV,
-				    SIGALRM };
+				    SIGALRM, SIGPIPE };
 
 	if (cleanup_armed)
 		return;

@@ -171,9 +171,10 @@ static inline bool t_rm_hit(enum t_rmc c)
 	return true;
 }
 
+/* The top mount on target (the kernel stacks mounts on one dir). */
 static inline int t_rm_find(const char *target)
 {
-	for (int i = 0; i < t_rm.nr_mnt; i++)
+	for (int i = t_rm.nr_mnt - 1; i >= 0; i--)
 		if (!strcmp(t_rm.mnt[i].target, target))
 			return i;
 	return -1;
@@ -197,8 +198,8 @@ static inline int t_mount(const char *src, const char *target,
 		errno = ENOENT;
 		return -1;
 	}
-	if (t_rm.nr_mnt == T_MAX_MNT || t_rm_find(target) >= 0) {
-		errno = EBUSY;	/* the test mounts each dir once */
+	if (t_rm.nr_mnt == T_MAX_MNT) {
+		errno = ENOMEM;
 		return -1;
 	}
 	t_rm.mnt[t_rm.nr_mnt++] = *m;
@@ -231,8 +232,10 @@ static inline int t_umount2(const char *target, int flags)
 		errno = EINVAL;	/* not a mount point */
 		return -1;
 	}
-	t_rm.mnt[i] = t_rm.mnt[--t_rm.nr_mnt];
-	t_rm_empty(target);	/* what was in the mount goes with it */
+	memmove(&t_rm.mnt[i], &t_rm.mnt[i + 1],
+		(size_t)(--t_rm.nr_mnt - i) * sizeof(t_rm.mnt[0]));
+	if (t_rm_find(target) < 0)
+		t_rm_empty(target);	/* what was in the mount goes */
 	return 0;
 }
 
@@ -306,6 +309,16 @@ static inline int t_close(int fd)
 	return close(fd);
 }
 
+/* A fake mount's root is on a device of its own, as the kernel's. */
+static inline int t_stat(const char *path, struct stat *st)
+{
+	if (stat(path, st))
+		return -1;
+	if (t_rm_find(path) >= 0)
+		st->st_dev ^= 0x5a5a;
+	return 0;
+}
+
 static const struct resmount_ops t_rm_ops = {
 	.mount = t_mount,
 	.umount2 = t_umount2,
@@ -316,6 +329,7 @@ static const struct resmount_ops t_rm_ops = {
 	.fchown = t_fchown,
 	.ftruncate = t_ftruncate,
 	.close = t_close,
+	.stat = t_stat,
 };
 
 /* ---- processes --------------------------------------------------------- */

@@ -337,6 +337,22 @@ static void test_quoted(void **state)
 		       strlen("ab\\\x01\xfe...xyz"));
 }
 
+/* Every error is one line (two with usage's hint), control bytes escaped. */
+static void test_error_lines(void **state)
+{
+	(void)state;
+	EXPECT_ERR(input_error("--backing '%s': want hugetlb or shmem",
+			       "a\tb\x7f"), EXIT_USAGE,
+		   "poolctl: --backing 'a\\x09b\\x7f': want hugetlb or "
+		   "shmem\n");
+	EXPECT_ERR(usage_error("status: unexpected argument '%s'", "x\ny"),
+		   EXIT_USAGE, "poolctl: status: unexpected argument "
+		   "'x\\x0ay'\nTry 'poolctl --help' for more information.\n");
+	/* printable bytes, UTF-8 included, are left as they are */
+	EXPECT_ERR(input_error("%s", "caf\xc3\xa9 \\"), EXIT_USAGE,
+		   "poolctl: caf\xc3\xa9 \\\n");
+}
+
 /* ---- seeded mutations -------------------------------------------------- */
 
 #define MUT_ITERATIONS 20000
@@ -463,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_nodes_reject),
 		cmocka_unit_test(test_owner_page),
 		cmocka_unit_test(test_quoted),
+		cmocka_unit_test(test_error_lines),
 		cmocka_unit_test(test_mutations),
 	};
 

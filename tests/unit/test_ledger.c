@@ -409,6 +409,76 @@ static void test_long_state_dir(void **st)
 	rampool_pool_free(pool);
 }
 
+/*
+ * Writers opening a ledger nobody made yet, all at once (the first
+ * reservations on a fresh host): every one of them gets it.
+ */
+static void test_first_open_race(void **st)
+{
+	enum { RACERS = 8, ROUNDS = 20 };
+
+	(void)st;
+	for (int round = 0; round < ROUNDS; round++) {
+		struct rampool_pool *pool;
+		int go[2], bad = 0;
+		pid_t pids[RACERS];
+		char dir[PATH_MAX + 32];
+
+		snprintf(dir, sizeof(dir), "%s/s%d", tmp, round);
+		pool = t_pool(dir, NULL);
+		assert_int_equal(pipe(go), 0);
+		for (int i = 0; i < RACERS; i++) {
+			pids[i] = fork();
+			if (pids[i] == 0) {
+				struct ledger *c = NULL;
+				char b, b2[16];
+				int ret;
+
+				close(go[1]);
+				if (read(go[0], &b, 1) != 0)
+					child_exit(pool, 3);
+				ret = ledger_open(pool, LEDGER_WRITE, &c);
+				/* then a write of its own, beside the others */
+				for (int k = 0; !ret && k < 2; k++) {
+					struct ledger_row r;
+
+					snprintf(b2, sizeof(b2), "r%d-%d", i,
+						 k);
+					mkrow(&r, b2, RAMPOOL_RES_SHMEM, 4096,
+					      0, 1, 0, (uint64_t)4096,
+					      (uint64_t)0);
+					ret = ledger_begin(c);
+					if (!ret)
+						ret = ledger_insert(c, &r);
+					if (!ret)
+						ret = ledger_commit(c);
+					ledger_close(c);
+					c = NULL;
+					if (!ret && !k)
+						ret = ledger_open(pool,
+								  LEDGER_WRITE,
+								  &c);
+				}
+				if (ret)
+					fprintf(stderr, "round %d racer %d: %s "
+						"(%s)\n", round, i,
+						strerror(-ret), t_last_log);
+				ledger_close(c);
+				child_exit(pool, ret ? 1 : 0);
+			}
+		}
+		close(go[0]);
+		close(go[1]);	/* EOF: all start */
+		for (int i = 0; i < RACERS; i++)
+			bad += t_wait(pids[i]) != 0;
+		assert_int_equal(bad, 0);
+		snprintf(db, sizeof(db), "%s/s%d/" LEDGER_FILE, tmp, round);
+		assert_int_equal(raw_int("SELECT count(*) FROM res"),
+				 2 * RACERS);
+		rampool_pool_free(pool);
+	}
+}
+
 /* ---- rows --------------------------------------------------------------- */
 
 struct names {
@@ -726,6 +796,7 @@ int main(void)
 		T(test_not_a_ledger),
 		T(test_version0),
 		T(test_long_state_dir),
+		T(test_first_open_race),
 		T(test_rows),
 		T(test_rollback),
 		T(test_totals),

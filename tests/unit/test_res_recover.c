@@ -243,6 +243,33 @@ static void test_live_and_ready_kept(void **st)
 	assert_int_equal(t_rm.nr_mnt, 2);
 }
 
+/* Rows removed while they are walked: none skipped. */
+static void test_many_dead(void **st)
+{
+	char names[8][RAMPOOL_NAME_MAX + 1], name[8];
+	int states[8], dead = t_dead_pid();
+
+	(void)st;
+	for (int i = 0; i < 8; i++) {
+		snprintf(name, sizeof(name), "r%d", i);
+		shmem_objects(name);
+		if (i % 3)
+			row(name, LEDGER_RESERVATION, RAMPOOL_RES_SHMEM,
+			    RAMPOOL_RES_STATE_PENDING, dead, 3);
+		else
+			row(name, LEDGER_RESERVATION, RAMPOOL_RES_SHMEM,
+			    RAMPOOL_RES_STATE_READY, 0, 0);
+	}
+	assert_int_equal(list(names, states), 3);
+	assert_string_equal(names[0], "r0");
+	assert_string_equal(names[1], "r3");
+	assert_string_equal(names[2], "r6");
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(t_exists("%s/shm/r%d", state, i), !(i % 3));
+	assert_int_equal(t_rm.nr_mnt, 1);
+	assert_int_equal(sums(), 1);
+}
+
 /* Still mapped by someone: the row stays until the mount can go. */
 static void test_dead_busy(void **st)
 {
@@ -421,6 +448,7 @@ int main(void)
 		T(test_dead_pending_shmem),
 		T(test_reused_pid),
 		T(test_live_and_ready_kept),
+		T(test_many_dead),
 		T(test_dead_busy),
 		T(test_new_recovers),
 		T(test_intent_dead),

@@ -455,6 +455,60 @@ static void test_audit_dead(void **st)
 	assert_int_equal(t_rm.nr_mnt, 0);
 }
 
+/* ---- usage --------------------------------------------------------------- */
+
+static bool usage_find(const struct rampool_usage *u, uint64_t ps, int node,
+		       struct rampool_pool_usage *out)
+{
+	for (unsigned int i = 0; i < rampool_usage_count(u); i++) {
+		out->sz = sizeof(*out);
+		assert_int_equal(rampool_usage_at(u, i, out), 0);
+		if (out->page_size == ps && out->node == node)
+			return true;
+	}
+	return false;
+}
+
+static void test_usage(void **st)
+{
+	struct rampool_reservation_opts o = opts(RAMPOOL_RES_SHMEM, 8 * M,
+						 2 * M);
+	struct rampool_pool_usage e = { .sz = sizeof(e) };
+	struct rampool_usage *u = (void *)0x1;
+
+	(void)st;
+	assert_int_equal(rampool_usage_get(pool, NULL), -EINVAL);
+	assert_int_equal(rampool_usage_get(NULL, &u), -EINVAL);
+	/* no ledger yet: every size the kernel has, on every node, zeros */
+	assert_int_equal(rampool_usage_get(pool, &u), 0);
+	assert_true(usage_find(u, PS2M, 0, &e));
+	assert_int_equal(e.reserved + e.held + e.owed + e.unpinned, 0);
+	assert_true(usage_find(u, 4096, 0, &e));
+	assert_int_equal(e.reserved, 0);
+	assert_true(e.avail > 0);
+	assert_false(usage_find(u, 4096, RAMPOOL_NODE_ANY, &e));
+	assert_int_equal(rampool_usage_at(u, rampool_usage_count(u), &e),
+			 -ERANGE);
+	e.sz = sizeof(e) - 1;
+	assert_int_equal(rampool_usage_at(u, 0, &e), -EINVAL);
+	rampool_usage_free(u);
+	assert_false(t_exists("%s", state));	/* a reader makes nothing */
+
+	/* 10M promised on no node, nothing populated: all owed */
+	assert_int_equal(rampool_reservation_new(pool, "s", &o), 0);
+	assert_int_equal(rampool_usage_get(pool, &u), 0);
+	assert_true(usage_find(u, 4096, RAMPOOL_NODE_ANY, &e));
+	assert_int_equal(e.reserved, 10 * M);
+	assert_int_equal(e.held, 0);
+	assert_int_equal(e.owed, 10 * M);
+	assert_int_equal(e.unpinned, 0);
+	rampool_usage_free(u);
+	assert_int_equal(rampool_reservation_release(pool, "s"), 0);
+	assert_int_equal(rampool_usage_get(pool, &u), 0);
+	assert_false(usage_find(u, 4096, RAMPOOL_NODE_ANY, &e));
+	rampool_usage_free(u);
+}
+
 /* ---- a VMM's blocks in the ledger ------------------------------------- */
 
 static int block_rows(void)
@@ -558,6 +612,7 @@ int main(void)
 		T(test_path),
 		T(test_audit),
 		T(test_audit_dead),
+		T(test_usage),
 		T(test_block_ledger),
 	};
 
