@@ -233,11 +233,23 @@ $(BUILD)/bench/reserve: bench/reserve.c include/rampool.h $(SOLIB)
 	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $< -o $@ \
 		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS)
 
-# RESERVE_ARGS is passed to bench/reserve, e.g. RESERVE_ARGS='-i 50 -n 1000'.
+$(BUILD)/bench/uffd: bench/uffd.c bench/util.c bench/util.h include/rampool.h \
+		     $(SOLIB)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) \
+		$(filter %.c,$^) -o $@ \
+		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' \
+		$(call pc_libs,json-c) -lpthread $(LDFLAGS)
+
+# RESERVE_ARGS is passed to bench/reserve, e.g. RESERVE_ARGS='-i 50 -n 1000';
+# UFFD_ARGS to bench/uffd, e.g. UFFD_ARGS='--size 256M --repeat 5'.
 RESERVE_ARGS ?=
-bench: all $(BUILD)/bench/prealloc $(BUILD)/bench/reserve
+UFFD_ARGS ?=
+bench: all $(BUILD)/bench/prealloc $(BUILD)/bench/reserve $(BUILD)/bench/uffd
 	$(Q)scripts/hplock $(BUILD)/bench/prealloc $(BENCH_ARGS)
 	$(Q)scripts/hplock $(BUILD)/bench/reserve $(RESERVE_ARGS)
+	$(Q)scripts/hplock $(BUILD)/bench/uffd $(UFFD_ARGS)
 
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude
