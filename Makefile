@@ -62,13 +62,9 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FUNC_SRC  := $(wildcard tests/func/*.c)
 # The reservation tests of issue 7: all of them in make check-res; make
-# check leaves out RES_PENDING, tests waiting for a library fix reported to
-# the lead (res_busy: audit during a reserve --prealloc reports the pages
-# being populated as foreign, and audit beside reserve can fail with
-# "PRAGMA journal_mode = WAL: database is locked"; a shmem reservation whose
-# file a process holds open or mapped is released). Empty it when fixed.
+# check leaves out RES_PENDING (tests waiting for a library fix; none now).
 RES_NAMES := res_race res_crash res_guarantee res_security res_qemu res_scrub \
-	     res_functional res_busy res_1g
+	     res_functional res_busy res_1g res_postcopy
 RES_PENDING :=
 RES_BIN   := $(RES_NAMES:%=$(BUILD)/tests/func/%)
 RES_CHECK := $(filter-out $(RES_PENDING:%=$(BUILD)/tests/func/%),$(RES_BIN))
@@ -167,11 +163,13 @@ $(BUILD)/tests/func/%: tests/func/%.c $(T_OBJ) $(SOLIB) tests/func/t_util.h \
 # functions routed through the test's counters first (seed 000).
 WRAP_FNS := malloc calloc realloc strdup mmap memfd_create fallocate madvise \
 	    pthread_create
-$(BUILD)/tests/func/inject_%: tests/func/inject_%.c $(T_OBJ) $(ARLIB) \
+$(BUILD)/tests/func/inject_%: tests/func/inject_%.c tests/func/t_inject.c \
+			      $(T_OBJ) $(ARLIB) tests/func/t_inject.h \
 			      tests/func/t_util.h tests/t_compat.h
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
-	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) $< $(T_OBJ) \
+	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) $< \
+		tests/func/t_inject.c $(T_OBJ) \
 		-o $@ $(ARLIB) $(addprefix -Wl$(comma)--wrap=,$(WRAP_FNS)) \
 		$(LIBDEPS) $(LDFLAGS)
 

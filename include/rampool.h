@@ -505,6 +505,8 @@ struct rampool_res_list;
  * Errors (nothing left behind for any: no row, file, mount or page):
  *  -EINVAL   bad name, size, page size, node list, flags, owner;
  *  -EEXIST   a reservation of that name exists;
+ *  -EBUSY    what a process that died making one of that name left is
+ *            still in use (it goes once released; retry then);
  *  -ENOSPC   does not fit; rampool_pool_last_shortfall says where;
  *  -EACCES   the caller may not write the ledger;
  *  -EPERM    the caller is not root (a reservation mounts a file
@@ -553,8 +555,12 @@ RAMPOOL_API int rampool_reservation_release(struct rampool_pool *pool,
 RAMPOOL_API int rampool_reservation_grow(struct rampool_pool *pool,
 					 const char *name, uint64_t by);
 
-/* Prints nothing: the backing file's path, copied into buf (-ERANGE when
- * len is too small; -ENOENT; -EPERM not the owner or root). */
+/*
+ * Prints nothing: the backing file's path, copied into buf (-ERANGE when
+ * len is too small; -ENOENT; -EPERM not the owner or root; -EBUSY still
+ * being made). An owner who may not read the ledger finds it through the
+ * file (-EACCES when the file's mode keeps the caller out).
+ */
 RAMPOOL_API int rampool_reservation_path(struct rampool_pool *pool,
 					 const char *name, char *buf,
 					 size_t len);

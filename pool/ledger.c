@@ -303,14 +303,30 @@ static int connect(struct ledger *l, const char *path, int mode)
 	return exec(l, "PRAGMA foreign_keys = ON");
 }
 
+/*
+ * The longest ledger path SQLite opens: its VFS's mxPathname less the 8
+ * bytes of the longest journal suffix ("-journal"). Longer, it fails
+ * with SQLITE_CANTOPEN, which would read as "no ledger yet".
+ */
+static size_t max_path(void)
+{
+	sqlite3_vfs *vfs = sqlite3_vfs_find(NULL);
+	size_t mx = vfs ? (size_t)vfs->mxPathname : 512;
+
+	return mx > 8 ? mx - 8 : 0;
+}
+
 int ledger_connect(struct rampool_pool *pool, int mode, struct ledger *l)
 {
 	char path[4096];
+	size_t n;
 	int ret;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", pool->state_dir,
-			     LEDGER_FILE) >= sizeof(path)) {
-		rp_err(&pool->log, "ledger: state directory path too long");
+	n = (size_t)snprintf(path, sizeof(path), "%s/%s", pool->state_dir,
+			     LEDGER_FILE);
+	if (n >= sizeof(path) || n > max_path()) {
+		rp_err(&pool->log, "ledger: state directory path too long "
+		       "(the ledger's path may have %zu bytes)", max_path());
 		return -ENAMETOOLONG;
 	}
 	memset(l, 0, sizeof(*l));

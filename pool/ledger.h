@@ -116,7 +116,10 @@ int ledger_check_totals(struct ledger *l);
 
 /* The start time of pid (/proc/PID/stat field 22), 0 when it is gone. */
 uint64_t ledger_proc_start(int pid);
-/* True when the row's owner process is gone (pid reused counts as gone). */
+/*
+ * True when the row's owner process is gone (pid reused counts as gone).
+ * One the caller cannot see (/proc hidepid=) counts as alive.
+ */
 bool ledger_owner_dead(const struct ledger_row *r);
 
 #endif

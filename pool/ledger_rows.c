@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* ledger_rows.c: the ledger's rows (reservations and blocks), their node shares and the sums. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,7 +342,17 @@ uint64_t ledger_proc_start(int pid)
 
 bool ledger_owner_dead(const struct ledger_row *r)
 {
+	uint64_t start;
+
 	if (!r->pid)
 		return false;
-	return ledger_proc_start(r->pid) != r->pid_start;
+	start = ledger_proc_start(r->pid);
+	if (start)
+		return start != r->pid_start;
+	/*
+	 * No /proc entry we can read: gone, or hidden from us (/proc with
+	 * hidepid=, another user's process). Only a pid that does not exist
+	 * is dead; a hidden one is left to a caller who can see it.
+	 */
+	return kill(r->pid, 0) && errno == ESRCH;
 }

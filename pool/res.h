@@ -90,6 +90,14 @@ int res_recover(struct rampool_pool *pool, struct ledger *l);
 /* Opens the ledger for writing and recovers; -EACCES when not allowed. */
 int res_open_write(struct rampool_pool *pool, struct ledger **out);
 
+/*
+ * A ready reservation the caller may use: from the ledger, or from its
+ * file when the caller may not read the ledger (the file's owner and mode
+ * decide). -ENOENT, -EPERM, -EBUSY (still being made), -EACCES.
+ */
+int res_find_row(struct rampool_pool *pool, const char *name,
+		 struct ledger_row *r);
+
 /* True when the caller may act on r: its owner, or root. */
 bool res_may(const struct ledger_row *r);
 

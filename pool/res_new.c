@@ -186,9 +186,23 @@ static int intent_write(struct rampool_pool *pool, struct plan *p)
 	n = snprintf(p->intent, sizeof(p->intent), "%s/%s", dir, p->name);
 	if (n < 0 || (size_t)n >= sizeof(p->intent))
 		return -ENAMETOOLONG;
-	f = fopen(p->intent, "we");
-	if (!f)
-		return -errno;
+	/*
+	 * One there already is a dead process's whose objects could not be
+	 * removed yet (recovery keeps it to retry): the name is not free,
+	 * and that intent, their only record, must survive this attempt.
+	 */
+	f = fopen(p->intent, "wxe");
+	if (!f) {
+		int err = errno;
+
+		p->intent[0] = 0;	/* not ours to remove */
+		if (err != EEXIST)
+			return -err;
+		rp_err(&pool->log, "reserve: what a dead process left of %s "
+		       "is still in use; retry when it is released",
+		       p->name);
+		return -EBUSY;
+	}
 	fprintf(f, "%d %llu\n", (int)getpid(),
 		(unsigned long long)ledger_proc_start(getpid()));
 	if (fclose(f))
@@ -328,8 +342,11 @@ static int create(struct rampool_pool *pool, struct ledger *l,
 		if (ret)
 			drop_objects(pool, p);
 	}
-	if (ret)
+	if (ret) {
+		/* gone before the lock is: the next maker finds no intent */
+		intent_done(p);
 		ledger_rollback(l);
+	}
 	intent_done(p);
 out:
 	topo_free(t);

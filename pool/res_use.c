@@ -75,14 +75,17 @@ static int row_from_file(struct rampool_pool *pool, const char *name,
 	if (!S_ISREG(st.st_mode))
 		return -ENOENT;
 	r->uid = st.st_uid;
+	/* a shmem file is seen by anyone (shm/ is 0755): only its owner */
+	if (!res_may(r))
+		return -EPERM;
 	r->size = r->nodes[0].size = (uint64_t)st.st_size;
 	if (r->nodes[0].populated > r->size)
 		r->nodes[0].populated = r->size;
 	return 0;
 }
 
-static int find_row(struct rampool_pool *pool, const char *name,
-		    struct ledger_row *r)
+int res_find_row(struct rampool_pool *pool, const char *name,
+		 struct ledger_row *r)
 {
 	struct ledger *l;
 	int ret;
@@ -115,7 +118,7 @@ int rampool_reservation_open(struct rampool_pool *pool, const char *name,
 	r = malloc(sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	ret = find_row(pool, name, r);
+	ret = res_find_row(pool, name, r);
 	if (!ret)
 		ret = open_file(pool, r, &fd);
 	if (!ret) {

@@ -383,7 +383,6 @@ int rampool_reservation_path(struct rampool_pool *pool, const char *name,
 			     char *buf, size_t len)
 {
 	struct ledger_row *r;
-	struct ledger *l;
 	char path[4096];
 	int ret;
 
@@ -392,10 +391,10 @@ int rampool_reservation_path(struct rampool_pool *pool, const char *name,
 	r = malloc(sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	ret = get_row(pool, name, false, &l, r);
+	/* an owner without access to the ledger finds it by its file */
+	ret = res_find_row(pool, name, r);
 	if (ret)
 		goto out;
-	ledger_close(l);
 	ret = res_file_path(pool, r->backing, r->name, path, sizeof(path));
 	if (!ret && strlen(path) >= len)
 		ret = -ERANGE;

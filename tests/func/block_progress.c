@@ -14,6 +14,12 @@
 
 static atomic_uint_fast64_t last, calls;
 static atomic_bool bad_order;
+/*
+ * A populating thread that reports progress waits, while hold is set, for
+ * the canceller to have cancelled: on a loaded host the whole populate
+ * could otherwise end before the canceller thread runs at all.
+ */
+static atomic_bool hold, cancelled;
 
 static void progress(void *data, uint64_t done, uint64_t total)
 {
@@ -23,6 +29,8 @@ static void progress(void *data, uint64_t done, uint64_t total)
 		atomic_store(&bad_order, true);
 	atomic_store(&last, done);
 	atomic_fetch_add(&calls, 1);
+	while (atomic_load(&hold) && !atomic_load(&cancelled))
+		sched_yield();
 }
 
 static void *canceller(void *arg)
@@ -31,6 +39,7 @@ static void *canceller(void *arg)
 	while (!atomic_load(&calls))
 		sched_yield();
 	rampool_block_cancel(arg);
+	atomic_store(&cancelled, true);
 	return NULL;
 }
 
@@ -71,9 +80,12 @@ int main(void)
 
 	/* cancelled from another thread while it runs */
 	blk = make(pool, 0);
+	atomic_store(&cancelled, false);
+	atomic_store(&hold, true);
 	T_EQ(pthread_create(&th, NULL, canceller, blk), 0);
 	ret = rampool_block_populate(blk, 0, SIZE);
 	T_EQ(pthread_join(th, NULL), 0);
+	atomic_store(&hold, false);
 	T_EQ(ret, -ECANCELED);
 	T_ASSERT(atomic_load(&last) < SIZE);
 	T_EQ(rampool_block_populated(blk), 0);	/* what it took went back */
@@ -113,9 +125,12 @@ int main(void)
 		T_EQ(h1.resv, h0.resv + HSIZE / MB2);
 		atomic_store(&last, 0);
 		atomic_store(&calls, 0);
+		atomic_store(&cancelled, false);
+		atomic_store(&hold, true);
 		T_EQ(pthread_create(&th, NULL, canceller, blk), 0);
 		ret = rampool_block_populate(blk, 0, HSIZE);
 		T_EQ(pthread_join(th, NULL), 0);
+		atomic_store(&hold, false);
 		T_EQ(ret, -ECANCELED);
 		T_EQ(rampool_block_populated(blk), 0);
 		t_hcount(MB2, -1, &h2);

@@ -7,122 +7,13 @@
 #include <sys/mman.h>
 
 #include "rampool.h"
+#include "t_inject.h"
 #include "t_util.h"
 
 /*
  * Linked against librampool.a with -Wl,--wrap=<fn> for each of these, so
  * every call the library makes goes through a counter first.
  */
-enum { F_MALLOC, F_CALLOC, F_REALLOC, F_STRDUP, F_MMAP, F_MEMFD, F_FALLOC,
-       F_MADVISE, F_PTHREAD, F_NR };
-static const char *const fn_names[F_NR] = {
-	"malloc", "calloc", "realloc", "strdup", "mmap", "memfd_create",
-	"fallocate", "madvise", "pthread_create",
-};
-static atomic_int armed_fn = -1;	/* which function fails, -1 none */
-static atomic_long calls, fail_at;
-static atomic_bool fired;
-
-static bool should_fail(int fn)
-{
-	if (atomic_load(&armed_fn) != fn)
-		return false;
-	if (atomic_fetch_add(&calls, 1) + 1 != atomic_load(&fail_at))
-		return false;
-	atomic_store(&fired, true);
-	return true;
-}
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t m);
-void *__real_realloc(void *p, size_t n);
-char *__real_strdup(const char *s);
-void *__real_mmap(void *a, size_t l, int p, int f, int fd, off_t o);
-int __real_memfd_create(const char *name, unsigned int flags);
-int __real_fallocate(int fd, int mode, off_t off, off_t len);
-int __real_madvise(void *a, size_t l, int adv);
-int __real_pthread_create(pthread_t *t, const pthread_attr_t *a,
-			  void *(*fn)(void *), void *arg);
-
-void *__wrap_malloc(size_t n)
-{
-	if (should_fail(F_MALLOC)) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t m)
-{
-	if (should_fail(F_CALLOC)) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return __real_calloc(n, m);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-	if (should_fail(F_REALLOC)) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return __real_realloc(p, n);
-}
-
-char *__wrap_strdup(const char *s)
-{
-	if (should_fail(F_STRDUP)) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return __real_strdup(s);
-}
-
-void *__wrap_mmap(void *a, size_t l, int p, int f, int fd, off_t o)
-{
-	if (should_fail(F_MMAP)) {
-		errno = ENOMEM;
-		return MAP_FAILED;
-	}
-	return __real_mmap(a, l, p, f, fd, o);
-}
-
-int __wrap_memfd_create(const char *name, unsigned int flags)
-{
-	if (should_fail(F_MEMFD)) {
-		errno = EMFILE;
-		return -1;
-	}
-	return __real_memfd_create(name, flags);
-}
-
-int __wrap_fallocate(int fd, int mode, off_t off, off_t len)
-{
-	if (should_fail(F_FALLOC)) {
-		errno = ENOSPC;
-		return -1;
-	}
-	return __real_fallocate(fd, mode, off, len);
-}
-
-int __wrap_madvise(void *a, size_t l, int adv)
-{
-	if (should_fail(F_MADVISE)) {
-		errno = ENOMEM;
-		return -1;
-	}
-	return __real_madvise(a, l, adv);
-}
-
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a,
-			  void *(*fn)(void *), void *arg)
-{
-	if (should_fail(F_PTHREAD))
-		return EAGAIN;
-	return __real_pthread_create(t, a, fn, arg);
-}
 
 #define MB2 (2ULL << 20)
 
@@ -204,18 +95,15 @@ int main(void)
 		t_hcount(MB2, -1, &h0);
 		fds = t_fd_count();
 		maps = t_map_count();
-		for (int fn = 0; fn < F_NR; fn++) {
+		for (int fn = 0; fn < T_INJ_NR; fn++) {
 			for (long n = 1;; n++) {
 				int ret;
 
-				atomic_store(&calls, 0);
-				atomic_store(&fail_at, n);
-				atomic_store(&fired, false);
-				atomic_store(&armed_fn, fn);
+				t_inj_arm(fn, n);
 				ret = run(pool, &scs[s]);
-				atomic_store(&armed_fn, -1);
+				t_inj_disarm();
 				runs++;
-				if (!atomic_load(&fired)) {
+				if (!t_inj_fired()) {
 					/* past the last call: it all worked */
 					T_EQ(ret, 0);
 					break;
@@ -223,13 +111,13 @@ int main(void)
 				if (ret >= 0)
 					T_FAIL("%s: %s #%ld failed, yet the "
 					       "call returned %d", scs[s].name,
-					       fn_names[fn], n, ret);
+					       t_inj_names[fn], n, ret);
 				failures++;
 				t_hcount(MB2, -1, &h1);
 				if (h1.free != h0.free || h1.resv != h0.resv)
 					T_FAIL("%s: %s #%ld: free %lu->%lu, "
 					       "resv %lu->%lu", scs[s].name,
-					       fn_names[fn], n,
+					       t_inj_names[fn], n,
 					       (unsigned long)h0.free,
 					       (unsigned long)h1.free,
 					       (unsigned long)h0.resv,

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "rampool.h"
+#include "t_inject.h"
 #include "t_res.h"	/* and t_util.h */
 
 /*
@@ -18,96 +19,6 @@
  * (Makefile): the library's own calls go through a counter first. Only
  * the allocators are failed here; the rest pass through.
  */
-enum { F_MALLOC, F_CALLOC, F_REALLOC, F_STRDUP, F_NR };
-static const char *const fn_names[F_NR] = {
-	"malloc", "calloc", "realloc", "strdup",
-};
-static atomic_int armed_fn = -1;
-static atomic_long calls, fail_at;
-static atomic_bool fired;
-
-static bool should_fail(int fn)
-{
-	if (atomic_load(&armed_fn) != fn)
-		return false;
-	if (atomic_fetch_add(&calls, 1) + 1 != atomic_load(&fail_at))
-		return false;
-	atomic_store(&fired, true);
-	return true;
-}
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t m);
-void *__real_realloc(void *p, size_t n);
-char *__real_strdup(const char *s);
-void *__real_mmap(void *a, size_t l, int p, int f, int fd, off_t o);
-int __real_memfd_create(const char *name, unsigned int flags);
-int __real_fallocate(int fd, int mode, off_t off, off_t len);
-int __real_madvise(void *a, size_t l, int adv);
-int __real_pthread_create(pthread_t *t, const pthread_attr_t *a,
-			  void *(*fn)(void *), void *arg);
-
-void *__wrap_malloc(size_t n)
-{
-	if (should_fail(F_MALLOC)) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t m)
-{
-	if (should_fail(F_CALLOC)) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return __real_calloc(n, m);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-	if (should_fail(F_REALLOC)) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return __real_realloc(p, n);
-}
-
-char *__wrap_strdup(const char *s)
-{
-	if (should_fail(F_STRDUP)) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return __real_strdup(s);
-}
-
-void *__wrap_mmap(void *a, size_t l, int p, int f, int fd, off_t o)
-{
-	return __real_mmap(a, l, p, f, fd, o);
-}
-
-int __wrap_memfd_create(const char *name, unsigned int flags)
-{
-	return __real_memfd_create(name, flags);
-}
-
-int __wrap_fallocate(int fd, int mode, off_t off, off_t len)
-{
-	return __real_fallocate(fd, mode, off, len);
-}
-
-int __wrap_madvise(void *a, size_t l, int adv)
-{
-	return __real_madvise(a, l, adv);
-}
-
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a,
-			  void *(*fn)(void *), void *arg)
-{
-	return __real_pthread_create(t, a, fn, arg);
-}
 
 /* ---- the steps, each on the state the ones before it left ------------- */
 
@@ -241,7 +152,7 @@ static void same(const struct snap *a, const char *what, int fn, long n)
 	snap(&b);
 	if (strcmp(a->rows, b.rows) || a->mounts != b.mounts)
 		T_FAIL("%s: %s #%ld failed: rows '%s' -> '%s', mounts %u -> "
-		       "%u", what, fn_names[fn], n, a->rows, b.rows,
+		       "%u", what, t_inj_names[fn], n, a->rows, b.rows,
 		       a->mounts, b.mounts);
 	t_state_same(&a->st);
 }
@@ -269,7 +180,7 @@ int main(void)
 	reset();
 
 	for (size_t s = 0; s < NR_STEPS; s++) {
-		for (int fn = 0; fn < F_NR; fn++) {
+		for (int fn = 0; fn < T_INJ_ALLOC_NR; fn++) {
 			for (long n = 1;; n++) {
 				struct snap before;
 				int ret;
@@ -277,14 +188,11 @@ int main(void)
 				for (size_t k = 0; k < s; k++)
 					T_EQ(steps[k].fn(), 0);
 				snap(&before);
-				atomic_store(&calls, 0);
-				atomic_store(&fail_at, n);
-				atomic_store(&fired, false);
-				atomic_store(&armed_fn, fn);
+				t_inj_arm(fn, n);
 				ret = steps[s].fn();
-				atomic_store(&armed_fn, -1);
+				t_inj_disarm();
 				runs++;
-				if (!atomic_load(&fired)) {
+				if (!t_inj_fired()) {
 					T_EQ(ret, 0);
 					reset();
 					break;
@@ -292,7 +200,7 @@ int main(void)
 				if (ret != -ENOMEM)
 					T_FAIL("%s: %s #%ld failed, the call "
 					       "returned %d", steps[s].name,
-					       fn_names[fn], n, ret);
+					       t_inj_names[fn], n, ret);
 				failures++;
 				/* release is one call per name: the first
 				 * may have gone through */

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -479,6 +481,52 @@ static void test_first_open_race(void **st)
 	}
 }
 
+/*
+ * SQLite opens no path of more than its VFS's mxPathname less the 8
+ * bytes of a journal suffix (512 - 8 here): a state dir that makes the
+ * ledger's path longer is -ENAMETOOLONG with nothing made, not a ledger
+ * that "does not exist" (which readers take for an empty pool).
+ */
+static void test_sqlite_path_limit(void **st)
+{
+	char dir[PATH_MAX + 1100], file[PATH_MAX + 1200];
+	struct rampool_pool *pool;
+	struct ledger *l = (void *)0x1;
+	size_t len, want;
+
+	(void)st;
+	for (int fits = 1; fits >= 0; fits--) {
+		/* the ledger path: exactly at the limit, then one more */
+		want = 512 - 8 + !fits - strlen("/" LEDGER_FILE);
+		snprintf(dir, sizeof(dir), "%s/%d", tmp, fits);
+		assert_int_equal(mkdir(dir, 0755), 0);
+		while ((len = strlen(dir)) + 101 < want) {
+			snprintf(dir + len, sizeof(dir) - len, "/%099d", 0);
+			assert_int_equal(mkdir(dir, 0755), 0);
+		}
+		snprintf(dir + len, sizeof(dir) - len, "/%0*d",
+			 (int)(want - len - 1), 0);
+		assert_int_equal(strlen(dir), want);
+		snprintf(file, sizeof(file), "%s/" LEDGER_FILE, dir);
+		pool = t_pool(dir, NULL);
+		if (fits) {
+			assert_int_equal(ledger_open(pool, LEDGER_WRITE, &l),
+					 0);
+			ledger_close(l);
+			assert_true(t_exists("%s", file));
+		} else {
+			l = (void *)0x1;
+			assert_int_equal(ledger_open(pool, LEDGER_WRITE, &l),
+					 -ENAMETOOLONG);
+			assert_int_equal(ledger_open(pool, LEDGER_READ, &l),
+					 -ENAMETOOLONG);
+			assert_ptr_equal(l, (void *)0x1);
+			assert_false(t_exists("%s", dir));
+		}
+		rampool_pool_free(pool);
+	}
+}
+
 /* ---- rows --------------------------------------------------------------- */
 
 struct names {
@@ -784,6 +832,47 @@ static void test_proc_start(void **st)
 	assert_true(ledger_owner_dead(&r));
 }
 
+/*
+ * /proc mounted with hidepid=2 (a common hardening): a group member that
+ * recovers does not see other users' processes. Alive but hidden is not
+ * dead: their rows must stay.
+ */
+static void test_owner_hidden(void **st)
+{
+	uint64_t self = ledger_proc_start(getpid());
+	int parent = getpid(), rc;
+	pid_t pid;
+
+	(void)st;
+	pid = fork();
+	if (pid == 0) {
+		struct ledger_row r;
+
+		if (unshare(CLONE_NEWNS) ||
+		    /* (the type is ignored: named for valgrind) */
+		    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) ||
+		    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV |
+			  MS_NOEXEC, "hidepid=2"))
+			_exit(77);
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(10);
+		if (ledger_proc_start(parent))
+			_exit(77);	/* not hidden after all */
+		memset(&r, 0, sizeof(r));
+		r.pid = parent;
+		r.pid_start = self;
+		if (ledger_owner_dead(&r))
+			_exit(1);
+		r.pid = t_dead_pid();	/* gone is still gone */
+		_exit(ledger_owner_dead(&r) ? 0 : 2);
+	}
+	rc = t_wait(pid);
+	if (rc == 77)
+		skip();		/* no hidepid here */
+	assert_int_equal(rc, 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -796,11 +885,13 @@ int main(void)
 		T(test_not_a_ledger),
 		T(test_version0),
 		T(test_long_state_dir),
+		T(test_sqlite_path_limit),
 		T(test_first_open_race),
 		T(test_rows),
 		T(test_rollback),
 		T(test_totals),
 		T(test_proc_start),
+		T(test_owner_hidden),
 	};
 
 	if (geteuid()) {

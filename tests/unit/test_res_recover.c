@@ -346,6 +346,43 @@ static void test_intent_dead_busy(void **st)
 	assert_false(t_exists("%s/intent/x", state));
 }
 
+/*
+ * While what a dead process left of name cannot be undone yet, name
+ * cannot be reserved again: its intent (the only record of the mount)
+ * must not be overwritten and then removed by the new attempt.
+ */
+static void test_intent_busy_blocks_name(void **st)
+{
+	struct rampool_reservation_opts o = {
+		.sz = sizeof(o), .size = M, .backing = RAMPOOL_RES_SHMEM,
+		.owner_uid = -1,
+	};
+	char text[64], path[PATH_MAX + 64];
+	int dead = t_dead_pid();
+	FILE *f;
+
+	(void)st;
+	hugetlb_objects("x");
+	intent_of("x", dead, 99);
+	t_rm_fail(T_UMOUNT, EBUSY, 0);
+	assert_int_equal(rampool_reservation_new(pool, "x", &o), -EBUSY);
+	assert_int_equal(t_rm.nr_mnt, 1);
+	assert_false(t_exists("%s/shm/x", state));
+	snprintf(path, sizeof(path), "%s/intent/x", state);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	assert_non_null(fgets(text, sizeof(text), f));
+	fclose(f);
+	assert_int_equal(atoi(text), dead);	/* still the dead one's */
+	/* the mount can go now: the name is free again */
+	assert_int_equal(rampool_reservation_new(pool, "x", &o), 0);
+	assert_int_equal(t_rm.nr_mnt, 1);	/* the shm tmpfs */
+	assert_false(t_exists("%s/mnt/x", state));
+	assert_false(t_exists("%s/intent/x", state));
+	assert_int_equal(rampool_reservation_release(pool, "x"), 0);
+	assert_int_equal(t_rm.nr_mnt, 0);
+}
+
 static void test_intent_live(void **st)
 {
 	(void)st;
@@ -453,6 +490,7 @@ int main(void)
 		T(test_new_recovers),
 		T(test_intent_dead),
 		T(test_intent_dead_busy),
+		T(test_intent_busy_blocks_name),
 		T(test_intent_live),
 		T(test_intent_dead_with_row),
 		T(test_intent_junk),

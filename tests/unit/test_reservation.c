@@ -153,6 +153,34 @@ static void test_extra_nodes(void **st)
 	bad("x", &o);
 }
 
+/* One node entry may carry the size (then size is 0 or the same). */
+static void test_one_sized_node(void **st)
+{
+	const struct rampool_res_node n0[1] = { { 0, 4 * M } };
+	struct rampool_reservation_opts o = shm(8 * M);
+	struct ledger_row r;
+	struct ledger *l;
+
+	(void)st;
+	o.nodes = n0;
+	o.nr_nodes = 1;
+	bad("x", &o);
+	o.size = 0;
+	assert_int_equal(rampool_reservation_new(pool, "x", &o), 0);
+	assert_int_equal(ledger_open(pool, LEDGER_READ, &l), 0);
+	assert_int_equal(ledger_get(l, "x", &r), 0);
+	ledger_close(l);
+	assert_int_equal(r.size, 4 * M);
+	assert_int_equal(r.nr_nodes, 1);
+	assert_int_equal(r.nodes[0].node, 0);
+	assert_int_equal(r.nodes[0].size, 4 * M);
+	o.size = 4 * M;
+	assert_int_equal(rampool_reservation_new(pool, "y", &o), 0);
+	assert_int_equal(rampool_reservation_release(pool, "x"), 0);
+	assert_int_equal(rampool_reservation_release(pool, "y"), 0);
+	nothing_left("x", 0, 0);
+}
+
 /* A node the host does not have: refused under the ledger, nothing made. */
 static void test_no_such_node(void **st)
 {
@@ -524,6 +552,7 @@ int main(void)
 		T(test_bad_names),
 		T(test_bad_opts),
 		T(test_extra_nodes),
+		T(test_one_sized_node),
 		T(test_no_such_node),
 		T(test_owner_not_root),
 		T(test_group_member),

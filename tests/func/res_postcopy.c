@@ -1,0 +1,711 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* res_postcopy.c: seed 001 with a real QEMU: a postcopy migration into a `poolctl reserve --prealloc` file survives a page thief; into a plain hugetlbfs file it fails (issue 8, test 3). */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/memfd.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "t_res.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+#define QEMU "/usr/bin/qemu-system-x86_64"
+#define RAM_MB 64
+#define RAM_ARG "64M"
+#define PAGES (RAM_MB / 2)	/* 2M pages of one guest's RAM */
+#define RAM_BYTES ((uint64_t)RAM_MB << 20)
+#define SPARE 8			/* unclaimed pages beside the two guests */
+/*
+ * The pattern is checked in these guest-physical ranges: SeaBIOS writes
+ * below 1M, in [0x2fdf000, 48M) and in the last 128K (measured on QEMU 7.2
+ * with 64M). Every page is written, so that none is a zero page: zero
+ * pages cost no bandwidth and postcopy would end at once.
+ */
+static const uint64_t pat_ranges[][2] = {
+	{ 4ULL << 20, 46ULL << 20 },
+	{ 48ULL << 20, 62ULL << 20 },
+};
+#define PAT_RANGES (sizeof(pat_ranges) / sizeof(pat_ranges[0]))
+/* bytes/s: precopy crawls; postcopy of 64M lasts about 4 s */
+#define PRECOPY_BW (1ULL << 20)
+#define POSTCOPY_BW (16ULL << 20)
+
+enum steal_when {
+	STEAL_AT_ADVISE,	/* right after the first discard: precopy */
+	STEAL_IN_POSTCOPY,	/* once the destination is postcopy-active */
+};
+
+struct outcome {
+	uint64_t stolen;	/* pages the thief got */
+	uint64_t discarded;	/* HugePages_Free rise at POSTCOPY_ADVISE */
+	uint64_t resv_rise;	/* HugePages_Rsvd rise then */
+	char src_status[32], dst_status[32];
+	int dst_signal;		/* the signal that ended the destination */
+	int dst_running;	/* query-status: running */
+	int pattern_ok;		/* pmemsave on the destination matches */
+	int saw_postcopy;	/* the destination was postcopy-active */
+	uint64_t resv_at_theft;	/* HugePages_Rsvd rise when the thief struck */
+	uint64_t unclaimed_at_theft;	/* free - resv then */
+	double postcopy_s;	/* from postcopy-active to the end */
+};
+
+struct qmp {
+	int fd;
+	FILE *in;
+};
+
+static pid_t src_pid, dst_pid, thief_pid;
+static int thief_to = -1;
+static char tmp[64];
+static const char *src_dir;	/* a plain hugetlbfs mount */
+
+static void kill_pid(pid_t *pid)
+{
+	if (*pid > 0) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+		*pid = 0;
+	}
+}
+
+static void kill_all(void)
+{
+	kill_pid(&dst_pid);
+	kill_pid(&src_pid);
+	kill_pid(&thief_pid);
+	if (thief_to >= 0)
+		close(thief_to);
+	thief_to = -1;
+}
+
+/* At exit: the QEMUs and the thief, then what they left in tmp. */
+static void cleanup(void)
+{
+	static const char *const names[] = {
+		"src.qmp", "dst.qmp", "src.log", "dst.log", "mig.sock",
+		"src.mem", "dst.mem",
+	};
+	char path[128];
+
+	kill_all();
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmp, names[i]);
+		unlink(path);
+	}
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static pid_t start_qemu(const char *role, const char *mem, const char *extra,
+			const char *extra_val)
+{
+	char backend[512], qmp[160], sock[128], log[128];
+	pid_t pid;
+	int fd;
+
+	snprintf(backend, sizeof(backend),
+		 "memory-backend-file,id=m0,mem-path=%s,share=on,size=%dM,"
+		 "prealloc=on", mem, RAM_MB);
+	snprintf(sock, sizeof(sock), "%s/%s.qmp", tmp, role);
+	snprintf(qmp, sizeof(qmp), "unix:%s,server=on,wait=off", sock);
+	snprintf(log, sizeof(log), "%s/%s.log", tmp, role);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		T_FAIL("fork: %s", strerror(errno));
+	if (pid == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0)
+			_exit(126);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(QEMU, QEMU, "-accel", "tcg", "-machine",
+		      "q35,memory-backend=m0", "-m", RAM_ARG,
+		      "-display", "none", "-nodefaults", "-object", backend,
+		      "-qmp", qmp, extra, extra_val, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void show_log(const char *role)
+{
+	char path[128], buf[2048] = "";
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s.log", tmp, role);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+		buf[n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+	printf("%s QEMU's output: %s\n", role, buf[0] ? buf : "(none)");
+}
+
+/* Connects once QEMU listens (it has preallocated by then). */
+static void qmp_connect(struct qmp *q, const char *role, pid_t *pid)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 15 };
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.qmp", tmp, role);
+	for (int i = 0; i < 300; i++) {
+		q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (q->fd < 0)
+			T_FAIL("socket: %s", strerror(errno));
+		if (!connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)))
+			break;
+		close(q->fd);
+		q->fd = -1;
+		if (waitpid(*pid, NULL, WNOHANG) == *pid) {
+			*pid = 0;
+			show_log(role);
+			T_FAIL("%s QEMU exited before its QMP socket was up",
+			       role);
+		}
+		usleep(100 * 1000);
+	}
+	if (q->fd < 0) {
+		show_log(role);
+		T_FAIL("no %s QMP socket after 30 s", role);
+	}
+	/* a QEMU that stops answering fails the test, not the run */
+	setsockopt(q->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	q->in = fdopen(dup(q->fd), "r");
+	if (!q->in)
+		T_FAIL("fdopen: %s", strerror(errno));
+}
+
+static void qmp_close(struct qmp *q)
+{
+	if (q->in)
+		fclose(q->in);
+	if (q->fd >= 0)
+		close(q->fd);
+	q->in = NULL;
+	q->fd = -1;
+}
+
+/*
+ * Sends cmd (NULL: reads the greeting); returns the reply, "return" or
+ * "error" (events are skipped), or NULL when the connection is gone.
+ */
+static json_object *qmp_try(struct qmp *q, const char *cmd)
+{
+	char line[16384];
+	size_t len;
+
+	errno = 0;
+	if (cmd) {
+		len = strlen(cmd);
+		if (send(q->fd, cmd, len, MSG_NOSIGNAL) != (ssize_t)len ||
+		    send(q->fd, "\n", 1, MSG_NOSIGNAL) != 1)
+			return NULL;
+	}
+	while (fgets(line, sizeof(line), q->in)) {
+		json_object *o = t_json(line), *v;
+
+		if (json_object_object_get_ex(o, "return", &v) ||
+		    json_object_object_get_ex(o, "error", &v) ||
+		    json_object_object_get_ex(o, "QMP", &v))
+			return o;
+		json_object_put(o);
+	}
+	if (errno == EAGAIN)
+		T_FAIL("QMP %s: no answer within 15 s", cmd ? cmd : "greeting");
+	return NULL;
+}
+
+static void qmp_ok(struct qmp *q, const char *cmd)
+{
+	json_object *o = qmp_try(q, cmd), *v;
+
+	if (!o)
+		T_FAIL("QMP %s: connection closed", cmd ? cmd : "greeting");
+	if (json_object_object_get_ex(o, "error", &v))
+		T_FAIL("QMP %s: %s", cmd, json_object_to_json_string(o));
+	json_object_put(o);
+}
+
+/* query-migrate's status ("none" before any), or "" when QEMU is gone. */
+static void mig_status(struct qmp *q, char *buf, size_t len)
+{
+	json_object *o = qmp_try(q, "{\"execute\":\"query-migrate\"}"), *v;
+
+	buf[0] = '\0';
+	if (!o)
+		return;
+	if (json_object_object_get_ex(json_object_object_get(o, "return"),
+				      "status", &v))
+		snprintf(buf, len, "%s", json_object_get_string(v));
+	else
+		snprintf(buf, len, "none");
+	json_object_put(o);
+}
+
+static void qmp_setup(struct qmp *q, const char *role, pid_t *pid)
+{
+	qmp_connect(q, role, pid);
+	qmp_ok(q, NULL);
+	qmp_ok(q, "{\"execute\":\"qmp_capabilities\"}");
+	qmp_ok(q, "{\"execute\":\"migrate-set-capabilities\",\"arguments\":"
+		  "{\"capabilities\":[{\"capability\":\"postcopy-ram\","
+		  "\"state\":true}]}}");
+}
+
+static uint64_t pat_word(uint64_t off)
+{
+	return (off * 0x9e3779b97f4a7c15ULL) ^ 0x5eed001ULL;
+}
+
+/* The source's RAM, through a mapping of its own file (share=on). */
+static void write_pattern(const char *path)
+{
+	uint64_t *p;
+	int fd = open(path, O_RDWR);
+
+	if (fd < 0)
+		T_FAIL("%s: %s", path, strerror(errno));
+	p = mmap(NULL, RAM_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		T_FAIL("mmap %s: %s", path, strerror(errno));
+	for (uint64_t off = 0; off < RAM_BYTES; off += 8)
+		p[off / 8] = pat_word(off);
+	munmap(p, RAM_BYTES);
+	close(fd);
+}
+
+/* pmemsave of [start, end); the first bad offset, or 0 when it matches. */
+static uint64_t check_range(struct qmp *q, const char *role, uint64_t start,
+			    uint64_t end)
+{
+	char cmd[512], dump[128];
+	uint64_t w, bad = 0;
+	FILE *f;
+
+	snprintf(dump, sizeof(dump), "%s/%s.mem", tmp, role);
+	snprintf(cmd, sizeof(cmd),
+		 "{\"execute\":\"pmemsave\",\"arguments\":{\"val\":%llu,"
+		 "\"size\":%llu,\"filename\":\"%s\"}}",
+		 (unsigned long long)start, (unsigned long long)(end - start),
+		 dump);
+	qmp_ok(q, cmd);
+	f = fopen(dump, "r");
+	if (!f)
+		T_FAIL("%s: %s", dump, strerror(errno));
+	for (uint64_t off = start; off < end; off += 8) {
+		if (fread(&w, 8, 1, f) != 1)
+			T_FAIL("%s: short at %" PRIu64, dump, off);
+		if (w != pat_word(off)) {
+			bad = off;
+			printf("%s: guest-physical 0x%" PRIx64 " holds 0x%"
+			       PRIx64 ", want 0x%" PRIx64 "\n", role, off, w,
+			       pat_word(off));
+			break;
+		}
+	}
+	fclose(f);
+	unlink(dump);
+	return bad;
+}
+
+static uint64_t check_pattern(struct qmp *q, const char *role)
+{
+	uint64_t bad = 0;
+
+	for (size_t i = 0; i < PAT_RANGES && !bad; i++)
+		bad = check_range(q, role, pat_ranges[i][0], pat_ranges[i][1]);
+	return bad;
+}
+
+/*
+ * The page thief: a MAP_SHARED hugetlb memfd as large as the kernel lets it
+ * reserve, populated; reports how many pages it got, holds them until its
+ * pipe closes.
+ */
+static void thief(uint64_t try_pages, int tell, int wait_fd)
+{
+	int fd = memfd_create("thief", MFD_HUGETLB | MFD_HUGE_2MB);
+	void *p = MAP_FAILED;
+	uint64_t n;
+	char c;
+
+	if (fd < 0 || ftruncate(fd, (off_t)(try_pages * T_MB2)))
+		_exit(114);
+	for (n = try_pages; n > 0; n--) {
+		p = mmap(NULL, n * T_MB2, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 fd, 0);
+		if (p != MAP_FAILED)
+			break;
+	}
+	if (n && madvise(p, n * T_MB2, MADV_POPULATE_WRITE))
+		_exit(115);
+	if (write(tell, &n, sizeof(n)) != sizeof(n))
+		_exit(116);
+	while (read(wait_fd, &c, 1) > 0)
+		;
+	_exit(0);
+}
+
+static uint64_t steal(void)
+{
+	struct t_hcount c;
+	int up[2], down[2];
+	uint64_t got;
+
+	t_hcount(T_MB2, -1, &c);
+	if (pipe(up) || pipe(down))
+		T_FAIL("pipe: %s", strerror(errno));
+	fflush(NULL);
+	thief_pid = fork();
+	if (thief_pid < 0)
+		T_FAIL("fork: %s", strerror(errno));
+	if (thief_pid == 0) {
+		close(up[0]);
+		close(down[1]);
+		thief(c.free, up[1], down[0]);
+	}
+	close(up[1]);
+	close(down[0]);
+	thief_to = down[1];
+	if (read(up[0], &got, sizeof(got)) != sizeof(got))
+		T_FAIL("the thief died early");
+	close(up[0]);
+	/* it took every page nobody had claimed */
+	T_EQ(t_res_unclaimed(T_MB2), 0);
+	return got;
+}
+
+static void free_thief(void)
+{
+	int st;
+
+	close(thief_to);
+	thief_to = -1;
+	if (waitpid(thief_pid, &st, 0) != thief_pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st))
+		T_FAIL("thief: exit status 0x%x", st);
+	thief_pid = 0;
+}
+
+static int is_final(const char *st)
+{
+	return !st[0] || !strcmp(st, "completed") || !strcmp(st, "failed") ||
+	       !strcmp(st, "postcopy-paused") || !strcmp(st, "cancelled");
+}
+
+/* Polls the destination's status until want (or a final one); 10 s. */
+static void wait_dst(struct qmp *dq, const char *want, struct outcome *r)
+{
+	double end = now_s() + 10;
+
+	do {
+		mig_status(dq, r->dst_status, sizeof(r->dst_status));
+		if (!strcmp(r->dst_status, want) || is_final(r->dst_status))
+			return;
+		usleep(20 * 1000);
+	} while (now_s() < end);
+}
+
+/* Waits for HugePages_Free to rise by the destination's RAM (ADVISE). */
+static void wait_discard(const struct t_hcount *c0, struct outcome *r)
+{
+	double end = now_s() + 10;
+	struct t_hcount c;
+
+	do {
+		t_hcount(T_MB2, -1, &c);
+		if (c.free + 2 >= c0->free + PAGES)
+			break;
+		usleep(10 * 1000);
+	} while (now_s() < end);
+	r->discarded = c.free - c0->free;
+	r->resv_rise = c.resv - c0->resv;
+}
+
+/* Both sides final, or 30 s; the destination's end recorded in r. */
+static void wait_end(struct qmp *sq, struct qmp *dq, struct outcome *r)
+{
+	double end = now_s() + 30;
+	int st;
+
+	do {
+		mig_status(sq, r->src_status, sizeof(r->src_status));
+		mig_status(dq, r->dst_status, sizeof(r->dst_status));
+		if (is_final(r->src_status) && is_final(r->dst_status))
+			break;
+		usleep(50 * 1000);
+	} while (now_s() < end);
+	/* gone: reap it to learn how it ended */
+	if (!r->dst_status[0] && dst_pid > 0 &&
+	    waitpid(dst_pid, &st, 0) == dst_pid) {
+		dst_pid = 0;
+		r->dst_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+		if (!WIFSIGNALED(st))
+			printf("destination exited with %d\n",
+			       WEXITSTATUS(st));
+	}
+}
+
+static void set_rates(struct qmp *sq)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd),
+		 "{\"execute\":\"migrate-set-parameters\",\"arguments\":"
+		 "{\"max-bandwidth\":%llu,\"max-postcopy-bandwidth\":%llu}}",
+		 (unsigned long long)PRECOPY_BW,
+		 (unsigned long long)POSTCOPY_BW);
+	qmp_ok(sq, cmd);
+}
+
+/* Source running with the pattern in its RAM; both QMPs set up. */
+static void start_pair(const char *src_file, const char *dst_file,
+		       struct qmp *sq, struct qmp *dq)
+{
+	char uri[128];
+
+	snprintf(uri, sizeof(uri), "unix:%s/mig.sock", tmp);
+	src_pid = start_qemu("src", src_file, "-S", NULL);
+	dst_pid = start_qemu("dst", dst_file, "-incoming", uri);
+	qmp_setup(sq, "src", &src_pid);
+	qmp_setup(dq, "dst", &dst_pid);
+	write_pattern(src_file);
+	qmp_ok(sq, "{\"execute\":\"cont\"}");
+	usleep(300 * 1000);
+	/* the guest has run and left the checked range alone */
+	T_EQ(check_pattern(sq, "src"), 0);
+	set_rates(sq);
+}
+
+static void migrate(struct qmp *sq, struct qmp *dq, enum steal_when when,
+		    struct outcome *r)
+{
+	struct t_hcount c0, c;
+	char cmd[256];
+	json_object *o;
+	double t0;
+
+	t_hcount(T_MB2, -1, &c0);
+	snprintf(cmd, sizeof(cmd), "{\"execute\":\"migrate\",\"arguments\":"
+		 "{\"uri\":\"unix:%s/mig.sock\"}}", tmp);
+	qmp_ok(sq, cmd);
+	wait_discard(&c0, r);
+	printf("at POSTCOPY_ADVISE: HugePages_Free +%" PRIu64 ", Rsvd +%"
+	       PRIu64 "\n", r->discarded, r->resv_rise);
+	if (when == STEAL_AT_ADVISE) {
+		r->resv_at_theft = r->resv_rise;
+		r->unclaimed_at_theft = t_res_unclaimed(T_MB2);
+		r->stolen = steal();
+	}
+	/* refused when the destination already died: that is recorded */
+	o = qmp_try(sq, "{\"execute\":\"migrate-start-postcopy\"}");
+	json_object_put(o);
+	wait_dst(dq, "postcopy-active", r);
+	r->saw_postcopy = !strcmp(r->dst_status, "postcopy-active");
+	t0 = now_s();
+	if (when == STEAL_IN_POSTCOPY) {
+		if (!r->saw_postcopy)
+			T_FAIL("destination is '%s', not postcopy-active",
+			       r->dst_status);
+		t_hcount(T_MB2, -1, &c);
+		r->resv_at_theft = c.resv - c0.resv;
+		r->unclaimed_at_theft = c.free - c.resv;
+		r->stolen = steal();
+	}
+	wait_end(sq, dq, r);
+	if (r->saw_postcopy)
+		r->postcopy_s = now_s() - t0;
+}
+
+static void dst_checks(struct qmp *dq, struct outcome *r)
+{
+	json_object *o, *ret;
+
+	if (strcmp(r->dst_status, "completed"))
+		return;
+	o = qmp_try(dq, "{\"execute\":\"query-status\"}");
+	if (!o)
+		T_FAIL("destination gone after completing");
+	ret = t_jget(o, "return");
+	r->dst_running = json_object_get_boolean(t_jget(ret, "running")) &&
+			 !strcmp(t_jget_str(ret, "status"), "running");
+	json_object_put(o);
+	r->pattern_ok = check_pattern(dq, "dst") == 0;
+}
+
+static void make_file(char *path, size_t len, const char *dir,
+		      const char *name)
+{
+	int fd;
+
+	snprintf(path, len, "%s/%s", dir, name);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || ftruncate(fd, (off_t)RAM_BYTES))
+		T_FAIL("%s: %s", path, strerror(errno));
+	close(fd);
+}
+
+static struct outcome run(const char *what, const char *dst_file,
+			  enum steal_when when)
+{
+	struct qmp sq = { -1, NULL }, dq = { -1, NULL };
+	struct outcome r = { 0 };
+	double t0 = now_s();
+	char src_file[256];
+
+	make_file(src_file, sizeof(src_file), src_dir, "src");
+	printf("--- %s, thief %s\n", what, when == STEAL_AT_ADVISE ?
+	       "right after the ADVISE discard" : "once postcopy-active");
+	start_pair(src_file, dst_file, &sq, &dq);
+	migrate(&sq, &dq, when, &r);
+	dst_checks(&dq, &r);
+	printf("thief got %" PRIu64 " of %" PRIu64 " unclaimed pages (Rsvd +%"
+	       PRIu64 " then); "
+	       "source '%s', destination '%s'%s%s; postcopy %s %.1f s; "
+	       "running %d, pattern %s; run %.1f s\n", r.stolen,
+	       r.unclaimed_at_theft, r.resv_at_theft, r.src_status,
+	       r.dst_status[0] ? r.dst_status : "(gone)",
+	       r.dst_signal ? ", killed by " : "",
+	       r.dst_signal ? strsignal(r.dst_signal) : "",
+	       r.saw_postcopy ? "active for" : "never active,", r.postcopy_s,
+	       r.dst_running, r.pattern_ok ? "intact" : "not checked or wrong",
+	       now_s() - t0);
+	if (strcmp(r.dst_status, "completed")) {
+		show_log("src");
+		show_log("dst");
+	}
+	qmp_close(&sq);
+	qmp_close(&dq);
+	if (thief_pid)
+		free_thief();
+	kill_all();
+	if (unlink(src_file))
+		T_FAIL("unlink %s: %s", src_file, strerror(errno));
+	return r;
+}
+
+static void expect_base(const struct t_hcount *base, const char *when)
+{
+	struct t_hcount now;
+
+	t_hcount(T_MB2, -1, &now);
+	printf("%s: total %" PRIu64 " free %" PRIu64 " resv %" PRIu64 "\n",
+	       when, now.total, now.free, now.resv);
+	T_HCOUNT_EQ(now, *base);
+}
+
+/* The reservation: the thief gets only the spare pages; all is well. */
+static void with_reservation(enum steal_when when,
+			     const struct t_hcount *base)
+{
+	struct outcome r;
+	char *path;
+
+	t_poolctl_ok(0, "reserve", "pc1", "--size", RAM_ARG, "--page-size",
+		     "2M", "--prealloc", NULL);
+	path = t_res_path("pc1");
+	r = run("reservation", path, when);
+	T_ASSERT(r.discarded + 2 >= PAGES);
+	/* every punched page stayed reserved to the mount */
+	T_EQ(r.resv_rise, r.discarded);
+	T_EQ(r.unclaimed_at_theft, SPARE);
+	T_EQ(r.stolen, SPARE);
+	/* the thief struck while pages were still to come from the reserve */
+	T_ASSERT(r.resv_at_theft > 0);
+	T_ASSERT(r.saw_postcopy);
+	T_EQ(r.dst_signal, 0);
+	T_ASSERT(!strcmp(r.src_status, "completed"));
+	T_ASSERT(!strcmp(r.dst_status, "completed"));
+	T_ASSERT(r.dst_running);
+	T_ASSERT(r.pattern_ok);
+	t_poolctl_ok(0, "release", "pc1", NULL);
+	free(path);
+	T_EQ(t_res_mounts(), 0);
+	expect_base(base, "reservation released");
+}
+
+/* The control: a plain hugetlbfs file; the destination must fail. */
+static void control(enum steal_when when, const struct t_hcount *base)
+{
+	char path[256];
+	struct outcome r;
+
+	make_file(path, sizeof(path), src_dir, "plain");
+	r = run("control (plain hugetlbfs file)", path, when);
+	T_ASSERT(r.discarded + 2 >= PAGES);
+	T_EQ(r.resv_rise, 0);	/* nobody keeps the punched pages */
+	/* the thief got the destination's missing pages too */
+	T_ASSERT(r.unclaimed_at_theft > SPARE);
+	T_ASSERT(r.stolen > SPARE && r.stolen <= r.unclaimed_at_theft);
+	T_ASSERT(!r.dst_running && !r.pattern_ok);
+	/*
+	 * DESIGN fact 13: in precopy the destination dies of SIGBUS without
+	 * a word and the source fails; in postcopy UFFDIO_COPY says EEXIST
+	 * and both sides pause.
+	 */
+	if (when == STEAL_AT_ADVISE) {
+		T_EQ(r.dst_signal, SIGBUS);
+		T_ASSERT(!r.dst_status[0]);
+		T_ASSERT(!strcmp(r.src_status, "failed"));
+	} else {
+		T_EQ(r.dst_signal, 0);
+		T_ASSERT(!strcmp(r.dst_status, "postcopy-paused"));
+		T_ASSERT(!strcmp(r.src_status, "postcopy-paused"));
+	}
+	if (unlink(path))
+		T_FAIL("unlink %s: %s", path, strerror(errno));
+	expect_base(base, "control cleaned up");
+}
+
+int main(void)
+{
+	struct t_hcount base;
+	double t0 = now_s();
+	char mnt[128];
+
+	if (geteuid() != 0)
+		t_skip("needs root (hugetlbfs mounts, the hugepage pool)");
+	if (access(QEMU, X_OK))
+		t_skip("%s not installed (scripts/deps installs "
+		       "qemu-system-x86)", QEMU);
+	t_require_hugetlb(T_MB2);
+	t_res_dir();
+	src_dir = t_mount_hugetlbfs(T_MB2, NULL);
+	snprintf(tmp, sizeof(tmp), "%s", t_tmpdir("/tmp"));
+	t_atcleanup(cleanup);
+	t_res_pool_unclaimed(T_MB2, 2 * PAGES + SPARE);
+	t_hcount(T_MB2, -1, &base);
+
+	with_reservation(STEAL_AT_ADVISE, &base);
+	control(STEAL_AT_ADVISE, &base);
+	with_reservation(STEAL_IN_POSTCOPY, &base);
+	control(STEAL_IN_POSTCOPY, &base);
+
+	snprintf(mnt, sizeof(mnt), "%s", src_dir);
+	t_umount(src_dir);	/* clears src_dir's buffer */
+	T_ASSERT(!t_is_mount(mnt));
+	T_EQ(t_res_mounts(), 0);
+	expect_base(&base, "end");
+	t_res_audit_clean();
+	printf("total %.1f s\n", now_s() - t0);
+	return 0;
+}
