@@ -151,7 +151,7 @@ $(T_OBJ): $(BUILD)/obj/tests/func/%.o: tests/func/%.c tests/func/t_util.h \
 	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) -c $< -o $@
 
 $(BUILD)/tests/func/%: tests/func/%.c $(T_OBJ) $(SOLIB) tests/func/t_util.h \
-		       tests/func/t_res.h tests/t_compat.h
+		       tests/func/t_res.h tests/t_compat.h tests/func/t_uffd.h
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) \
@@ -231,23 +231,27 @@ $(BUILD)/bench/reserve: bench/reserve.c include/rampool.h $(SOLIB)
 	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $< -o $@ \
 		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS)
 
-$(BUILD)/bench/discard: bench/discard.c bench/util.c bench/util.h \
-		include/rampool.h $(SOLIB)
+$(BUILD)/bench/discard $(BUILD)/bench/uffd: $(BUILD)/bench/%: bench/%.c \
+		bench/util.c bench/util.h include/rampool.h $(SOLIB)
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) \
 		$(filter %.c,$^) -o $@ \
 		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' \
-		$(call pc_libs,json-c) $(LDFLAGS)
+		$(call pc_libs,json-c) -lpthread $(LDFLAGS)
 
 # RESERVE_ARGS is passed to bench/reserve, e.g. RESERVE_ARGS='-i 50 -n 1000';
-# DISCARD_ARGS to bench/discard, e.g. DISCARD_ARGS='--size 1G --repeat 9'.
+# DISCARD_ARGS to bench/discard, e.g. DISCARD_ARGS='--size 1G --repeat 9';
+# UFFD_ARGS to bench/uffd, e.g. UFFD_ARGS='--size 256M --repeat 5'.
 RESERVE_ARGS ?=
 DISCARD_ARGS ?=
-bench: all $(BUILD)/bench/prealloc $(BUILD)/bench/reserve $(BUILD)/bench/discard
+UFFD_ARGS ?=
+bench: all $(BUILD)/bench/prealloc $(BUILD)/bench/reserve $(BUILD)/bench/discard \
+	$(BUILD)/bench/uffd
 	$(Q)scripts/hplock $(BUILD)/bench/prealloc $(BENCH_ARGS)
 	$(Q)scripts/hplock $(BUILD)/bench/reserve $(RESERVE_ARGS)
 	$(Q)scripts/hplock $(BUILD)/bench/discard $(DISCARD_ARGS)
+	$(Q)scripts/hplock $(BUILD)/bench/uffd $(UFFD_ARGS)
 
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude

@@ -739,6 +739,224 @@ RAMPOOL_API int rampool_audit_get(const struct rampool_audit *a,
 				  struct rampool_drift *info);
 RAMPOOL_API void rampool_audit_free(struct rampool_audit *a);
 
+/* ---- userfaultfd: the postcopy destination's fault helpers (0.3) -------- */
+
+/*
+ * A userfaultfd opened for a postcopy destination. Calls on one handle may
+ * come from several threads (each is one or a few ioctls); free must not
+ * overlap any other call. Errors are logged through the pool given to
+ * rampool_uffd_open (NULL: not logged).
+ */
+struct rampool_uffd;
+
+/* rampool_uffd_open flags: what the uffd must handle besides anonymous
+ * memory; each must be in the kernel (else -EOPNOTSUPP naming it) */
+#define RAMPOOL_UFFD_HUGETLB	(1u << 0)	/* hugetlbfs and MFD_HUGETLB */
+#define RAMPOOL_UFFD_SHMEM	(1u << 1)	/* shmem, tmpfs */
+/*
+ * Faults from user space only (UFFD_USER_MODE_ONLY): allowed to anyone
+ * even when vm.unprivileged_userfaultfd is 0, but an access from the
+ * kernel (KVM, vhost, read(2) into the range) then fails with EFAULT
+ * instead of waiting: not for a VMM running KVM guests.
+ */
+#define RAMPOOL_UFFD_USER_ONLY	(1u << 2)
+
+/*
+ * Opens a userfaultfd (close-on-exec, non-blocking): the userfaultfd(2)
+ * syscall, or where the kernel refuses it with EPERM, /dev/userfaultfd
+ * (USERFAULTFD_IOC_NEW). Then the API handshake with the features flags
+ * ask for. pool: only for its log callback (may be NULL; must outlive the
+ * handle when given).
+ *
+ * Errors: -EINVAL unknown flags or out NULL; -EOPNOTSUPP the kernel has no
+ * userfaultfd or lacks UFFD_FEATURE_MISSING_HUGETLBFS / _MISSING_SHMEM
+ * (the log names it); -EPERM / -EACCES neither the syscall nor the device
+ * is allowed to this process; -EMFILE; -ENOMEM. *out untouched.
+ */
+RAMPOOL_API int rampool_uffd_open(struct rampool_pool *pool,
+				  unsigned int flags,
+				  struct rampool_uffd **out);
+/* The fd, to poll and read fault events from (struct uffd_msg). */
+RAMPOOL_API int rampool_uffd_fd(const struct rampool_uffd *uffd);
+/* Closes the fd (every registration goes with it); NULL is accepted. */
+RAMPOOL_API void rampool_uffd_free(struct rampool_uffd *uffd);
+
+/*
+ * Registers [addr, addr + len) for missing-page faults (MODE_MISSING).
+ * page_size: the mapping's page size; above the base page it is hugetlb
+ * (addr and len aligned to it). The range must offer UFFDIO_COPY and
+ * UFFDIO_WAKE, and UFFDIO_ZEROPAGE off hugetlb, else it is unregistered
+ * again and -EOPNOTSUPP. Else the kernel's errnos: -EINVAL unaligned or a
+ * mapping userfaultfd cannot take (or a feature the handle was not opened
+ * with), -EBUSY another userfaultfd has it, -ENOMEM.
+ */
+RAMPOOL_API int rampool_uffd_register(struct rampool_uffd *uffd, void *addr,
+				      uint64_t len, uint64_t page_size);
+/* Unregisters; waiters in the range are woken. The kernel's errnos. */
+RAMPOOL_API int rampool_uffd_unregister(struct rampool_uffd *uffd,
+					void *addr, uint64_t len);
+
+/* rampool_uffd_copy flag: do not wake the threads waiting on the range */
+#define RAMPOOL_UFFD_DONTWAKE	(1u << 0)
+
+/*
+ * Places len bytes from src at dst (UFFDIO_COPY), resuming where the
+ * kernel stopped part way (EAGAIN), and wakes the waiters. On failure a
+ * prefix of the range may be placed. Errors: -EINVAL bad flags; -EEXIST a
+ * page is there already — on hugetlb ALSO when the pool ran dry (DESIGN
+ * fact 3; rampool_block_place tells the two apart); -ENOENT / -EINVAL the
+ * mapping changed or is not registered; -ENOMEM; -EFAULT src; -ESRCH the
+ * process is exiting; -EAGAIN the kernel kept refusing without progress.
+ */
+RAMPOOL_API int rampool_uffd_copy(struct rampool_uffd *uffd, void *dst,
+				  const void *src, uint64_t len,
+				  unsigned int flags);
+/*
+ * Places zero pages over [dst, dst + len) and wakes the waiters:
+ * UFFDIO_ZEROPAGE, or on hugetlb (page_size above the base page; it has
+ * no zero page ioctl) a copy from a zero-filled buffer. Errors as
+ * rampool_uffd_copy.
+ */
+RAMPOOL_API int rampool_uffd_zero(struct rampool_uffd *uffd, void *dst,
+				  uint64_t len, uint64_t page_size);
+/* Wakes the threads waiting on [addr, addr + len); works also on a range
+ * no longer registered. The kernel's errnos. */
+RAMPOOL_API int rampool_uffd_wake(struct rampool_uffd *uffd, void *addr,
+				  uint64_t len);
+
+/* ---- postcopy on a block (0.3) ------------------------------------------ */
+
+/*
+ * rampool_block_prepare_postcopy flags.
+ * RAMPOOL_POSTCOPY_RELEASE: discard without keeping the hugetlb
+ * reservation (the pages may then be taken by anyone: placements report
+ * it as -ENOMEM); for callers that reserve by other means, and tests.
+ */
+#define RAMPOOL_POSTCOPY_RELEASE	(1u << 0)
+/* open the uffd with RAMPOOL_UFFD_USER_ONLY (see there: not for KVM) */
+#define RAMPOOL_POSTCOPY_USER_ONLY	(1u << 1)
+
+/*
+ * Makes the block a postcopy destination: discards every page of
+ * max_size, keeping the hugetlb reservation (DESIGN facts 3, 4), opens a
+ * userfaultfd, registers [addr, addr + size) for missing-page faults and
+ * returns its fd in *uffd_fd (owned by the block; closed by
+ * rampool_block_postcopy_end or rampool_block_free). The received bitmap
+ * (one bit a page of max_size) starts with the pages past size set (seed
+ * 003): they are never asked for.
+ *
+ * Errors: -EINVAL block or uffd_fd NULL, unknown flags; -EBUSY already
+ * prepared; the errnos of rampool_uffd_open and _register; -ENOMEM. When
+ * it fails before the discard nothing changed; after it (registering
+ * failed) the pages are gone and the log says so. If the reservation
+ * could not be taken back after the discard (someone took the pages in
+ * between) it still succeeds, logs it, and placements that then find the
+ * pool dry fail with -ENOMEM. Not thread safe against other calls on the
+ * block.
+ */
+RAMPOOL_API int rampool_block_prepare_postcopy(struct rampool_block *block,
+					       unsigned int flags,
+					       int *uffd_fd);
+
+/*
+ * Places len bytes from src at offset of the block (UFFDIO_COPY; src NULL:
+ * zero pages), marks them received and wakes the threads waiting there.
+ * offset and len are page aligned and inside max_size. Seed 003: a page
+ * whose placement fails with ENOENT or EINVAL because the mapping changed
+ * under it (a shrink, a remap) counts as consumed: marked received, its
+ * waiters woken, counted (stats: vanished) and a warning logged; that is
+ * success.
+ *
+ * Errors: -EINVAL bad range or not prepared; -EEXIST a page of the range
+ * was received already (the others were placed); -ENOMEM a hugetlb page
+ * could not be allocated: the pool ran dry (the kernel says EEXIST or
+ * ENOMEM; the received bitmap and the hugetlb counters tell it from a page
+ * really there) — pages before it were placed and stay received; the
+ * errnos of rampool_uffd_copy. Thread safe against rampool_block_serve,
+ * _resize, _received and other placements (placements are serialized).
+ */
+RAMPOOL_API int rampool_block_place(struct rampool_block *block,
+				    uint64_t offset, const void *src,
+				    uint64_t len);
+
+/*
+ * Sets the block's used length (page aligned, 0 < size <= max_size). On a
+ * prepared block, shrinking unregisters [size, old size), marks it
+ * received and wakes the threads waiting there (they then fault as on
+ * any mapping); growing discards [old size, size) keeping the
+ * reservation, clears its received bits and registers it. Errors: -EINVAL
+ * bad size; the errnos of rampool_uffd_register / _unregister (nothing
+ * changed). Thread safe as rampool_block_place.
+ */
+RAMPOOL_API int rampool_block_resize(struct rampool_block *block,
+				     uint64_t size);
+
+/*
+ * Bytes of max_size that need no placing: pages placed or consumed, and
+ * every page past the used length. max_size when postcopy is complete;
+ * 0 before rampool_block_prepare_postcopy.
+ */
+RAMPOOL_API uint64_t rampool_block_received(struct rampool_block *block);
+
+struct rampool_postcopy_stats {
+	size_t sz;		/* sizeof(struct rampool_postcopy_stats) */
+	uint64_t received;	/* as rampool_block_received */
+	uint64_t placed;	/* bytes placed (copies and zero pages) */
+	uint64_t vanished;	/* bytes consumed: the mapping had changed */
+	uint64_t already;	/* pages asked again after they were placed */
+	uint64_t faults;	/* fault events rampool_block_serve handled */
+};
+
+/* Fills *stats up to stats->sz. -EINVAL: NULL, sz too small. */
+RAMPOOL_API int rampool_block_postcopy_stats(struct rampool_block *block,
+					     struct rampool_postcopy_stats *stats);
+
+/*
+ * Supplies the page at offset (len bytes, the page size) for a fault,
+ * within timeout_ms (-1: no limit). Returns 0 with buf filled (serve
+ * places it), RAMPOOL_FETCH_ASYNC when the page was asked for and will be
+ * placed by rampool_block_place from another thread, or a negative errno
+ * that ends rampool_block_serve with it.
+ */
+typedef int (*rampool_fetch_fn)(void *data, uint64_t offset, void *buf,
+				uint64_t len, int timeout_ms);
+#define RAMPOOL_FETCH_ASYNC 1
+
+struct rampool_serve_opts {
+	size_t sz;		/* sizeof(struct rampool_serve_opts) */
+	rampool_fetch_fn fetch;
+	void *data;		/* passed to fetch */
+	/*
+	 * Per fault: from the fault event to the page placed. 0: no limit.
+	 * A fault still unserved then ends the loop with -ETIMEDOUT.
+	 */
+	unsigned int timeout_ms;
+};
+
+/*
+ * Serves the block's faults until every page is received (0), until
+ * rampool_block_serve_stop (-ECANCELED), or an error: reads fault events,
+ * asks fetch for each page not yet received, places it and wakes the
+ * waiters (a fault on a page already received is only woken). Run it in
+ * one thread of the VMM; other threads may place pages meanwhile.
+ * Errors: -EINVAL bad opts or not prepared; -EBUSY another serve runs;
+ * -ETIMEDOUT a fault was not served within timeout_ms (a dead source: the
+ * VMM decides, nothing hangs); fetch's error; rampool_block_place's
+ * errors except -EEXIST; -errno of poll/read on the uffd.
+ */
+RAMPOOL_API int rampool_block_serve(struct rampool_block *block,
+				    const struct rampool_serve_opts *opts);
+/* Makes rampool_block_serve return -ECANCELED soon (also one not started
+ * yet). Async-signal-safe and thread safe. */
+RAMPOOL_API void rampool_block_serve_stop(struct rampool_block *block);
+
+/*
+ * Ends postcopy: unregisters the used length and closes the uffd; the
+ * received figures stay readable. Waiters are woken (they then fault as on
+ * any mapping). 0, or -EINVAL not prepared.
+ */
+RAMPOOL_API int rampool_block_postcopy_end(struct rampool_block *block);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,7 @@
 #include "../backend/prealloc.h"
 #include "../backend/topology.h"
 #include "block.h"
+#include "block_uffd.h"
 #include "res.h"
 #include "pool.h"
 
@@ -269,6 +270,7 @@ static int alloc_bitmap(struct rampool_block *blk)
 
 static void block_destroy(struct rampool_block *blk)
 {
+	block_postcopy_free(blk);
 	if (blk->b.fd >= 0 || blk->b.addr)
 		backing_destroy(&blk->b, bops(blk));
 	block_ledger_drop(blk->ledger, blk->ledger_id);

@@ -102,6 +102,7 @@ struct rampool_block {
 	/* over a reservation's min_size mount: punched pages go back to its
 	 * reserve by themselves (fact 4) */
 	bool res_mount;
+	struct block_pc *pc;		/* postcopy (block_uffd.c), or NULL */
 };
 
 /* The base page: 4 KiB on x86, 4/16/64 KiB on arm64. */
