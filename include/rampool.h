@@ -15,7 +15,7 @@ extern "C" {
 #endif
 
 #define RAMPOOL_VERSION_MAJOR 0
-#define RAMPOOL_VERSION_MINOR 2
+#define RAMPOOL_VERSION_MINOR 3
 #define RAMPOOL_VERSION_PATCH 0
 
 /*

@@ -18,12 +18,6 @@
 #include "opts.h"
 #include "pool.h"
 
-static const struct backing_ops *bops(const struct rampool_block *blk)
-{
-	return blk->pool->backing_ops ? blk->pool->backing_ops
-				      : &backing_default_ops;
-}
-
 static uint64_t base(const struct rampool_block *blk)
 {
 	return (uint64_t)(uintptr_t)blk->b.addr;
@@ -79,31 +73,25 @@ out_free:
 }
 
 /*
- * Frees [off, off + len) so a touch of the registered mapping faults:
- * PUNCH_HOLE (MADV_DONTNEED would leave the page cache, DESIGN fact 7),
- * the hugetlb reservation taken back unless release (facts 3, 4).
- * TODO(issue 8, H9): rampool_block_discard(blk, off, len, flags) takes
- * this over with the held/owed bookkeeping once it is in main.
+ * The discard of issue 8 (block_discard.c): the range punched, the hugetlb
+ * reservation kept (a reservation's mount keeps it by itself, any other
+ * block takes it back) unless released, the bookkeeping in the block and
+ * the ledger. Re-reserving that failed leaves the range owed: placing it may
+ * then fail with -ENOMEM, which rampool_block_place reports.
  */
 static int pc_discard(struct rampool_block *blk, uint64_t off, uint64_t len,
 		      bool release)
 {
-	struct backing b = blk->b;
-	int ret;
+	int ret = rampool_block_discard(blk, off, len,
+					release ? RAMPOOL_DISCARD_RELEASE : 0);
 
-	/* a noreserve backing is punched and not re-reserved */
-	b.noreserve = b.noreserve || release;
-	ret = backing_release(&b, off, len, bops(blk), &blk->pool->log);
-	if (ret == -ENOMEM) {
+	if (ret == RAMPOOL_DISCARD_OWED) {
 		rp_warn(&blk->pool->log, "block: postcopy: %llu bytes at %llu "
 			"discarded but no longer reserved: placing them may "
 			"fail with -ENOMEM", (unsigned long long)len,
 			(unsigned long long)off);
 		ret = 0;
 	}
-	if (!ret)
-		bitmap_clear(blk->populated, off / blk->page_size,
-			     len / blk->page_size);
 	return ret;
 }
 
