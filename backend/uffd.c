@@ -60,21 +60,27 @@ static int new_fd(unsigned int need, const struct uffd_ops *ops,
 	if (fd >= 0)
 		return fd;
 	err = errno;
-	if (err == ENOSYS) {
-		rp_err(log, "uffd: the kernel has no userfaultfd");
-		return -EOPNOTSUPP;
-	}
-	if (err != EPERM) {
+	if (err != EPERM && err != ENOSYS) {
 		rp_err(log, "uffd: userfaultfd: %s", strerror(err));
 		return -err;
 	}
-	/* unprivileged_userfaultfd = 0: the device decides by its mode */
+	/*
+	 * unprivileged_userfaultfd = 0 (EPERM): the device decides by its
+	 * mode. ENOSYS: the system call is filtered (seccomp, valgrind) but
+	 * the device may still be there.
+	 */
 	dev = ops->open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
 	if (dev < 0) {
-		err = errno;
+		int derr = errno;
+
+		if (err == ENOSYS) {
+			rp_err(log, "uffd: no userfaultfd system call and no "
+			       "/dev/userfaultfd (%s)", strerror(derr));
+			return -EOPNOTSUPP;
+		}
 		rp_err(log, "uffd: userfaultfd refused (EPERM) and "
-		       "/dev/userfaultfd: %s", strerror(err));
-		return err == ENOENT ? -EPERM : -err;
+		       "/dev/userfaultfd: %s", strerror(derr));
+		return derr == ENOENT ? -EPERM : -derr;
 	}
 	fd = ops->ioctl(dev, USERFAULTFD_IOC_NEW, (void *)(long)flags);
 	err = errno;

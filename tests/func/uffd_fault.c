@@ -116,6 +116,7 @@ int main(void)
 	struct rampool_pool *pool;
 	struct t_state s;
 
+	t_uffd_not_under_valgrind();
 	T_EQ(rampool_pool_new(NULL, &pool), 0);
 	t_state_snap(&s);
 	check(pool, RAMPOOL_BACKING_MEMFD, 4096);

@@ -178,6 +178,7 @@ int main(void)
 	struct rampool_pool *pool;
 	struct t_state s;
 
+	t_uffd_not_under_valgrind();
 	t_hugepages_ensure_free(MB2, N + SPARE);
 	t_atcleanup(kill_thief);
 	T_EQ(rampool_pool_new(&po, &pool), 0);

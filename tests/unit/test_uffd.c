@@ -310,8 +310,20 @@ static void open_fails(int expect, const char *logged)
 static void test_open_errors(void **state)
 {
 	(void)state;
+	/* no system call (seccomp, valgrind) and no device */
 	m.sys_errno = ENOSYS;
+	m.open_errno = ENOENT;
 	open_fails(-EOPNOTSUPP, "no userfaultfd");
+	setup(NULL);
+	/* no system call, but the device: it makes the uffd */
+	{
+		struct uffd u = { .fd = -7 };
+
+		m.sys_errno = ENOSYS;
+		assert_int_equal(uffd_open(0, &ops, &rlog, &u), 0);
+		assert_int_equal(u.fd, NEWFD);
+		uffd_close(&u);
+	}
 	setup(NULL);
 	m.sys_errno = EMFILE;
 	open_fails(-EMFILE, "userfaultfd: Too many open files");
