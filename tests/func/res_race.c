@@ -22,24 +22,11 @@ struct racer {
 	char *stdout_text, *stderr_text;
 };
 
+/* The rest of fd, then fd closed. */
 static char *slurp_fd(int fd)
 {
-	size_t len = 0, cap = 1024;
-	char *buf = malloc(cap);
-	ssize_t n;
+	char *buf = t_slurp(fd);
 
-	if (!buf)
-		T_FAIL("out of memory");
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += (size_t)n;
-		if (len + 1 == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			if (!buf)
-				T_FAIL("out of memory");
-		}
-	}
-	buf[len] = '\0';
 	close(fd);
 	return buf;
 }

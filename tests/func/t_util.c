@@ -388,7 +388,7 @@ const char *t_build_path(const char *name)
 	return path;
 }
 
-static char *slurp(int fd)
+char *t_slurp(int fd)
 {
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap);
@@ -450,8 +450,8 @@ int t_run_as(long long uid, char *const argv[], char **out, char **err)
 	close(po[1]);
 	close(pe[1]);
 	/* poolctl's output is small; stderr after stdout cannot deadlock */
-	o = slurp(po[0]);
-	e = slurp(pe[0]);
+	o = t_slurp(po[0]);
+	e = t_slurp(pe[0]);
 	close(po[0]);
 	close(pe[0]);
 	if (waitpid(pid, &status, 0) < 0)

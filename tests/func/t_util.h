@@ -94,7 +94,6 @@ int t_run_as(long long uid, char *const argv[], char **out, char **err);
  */
 void t_atcleanup(void (*fn)(void));
 
-#endif
 
 /* Open fds and shared file mappings of this process: nothing left behind. */
 unsigned int t_fd_count(void);
@@ -135,3 +134,8 @@ void t_pin_to_node(int node);
 /* Pages of [addr, addr+len) per node via move_pages; returns pages on node. */
 uint64_t t_pages_on_node(void *addr, uint64_t len, uint64_t page_size,
 			 int node);
+
+/* Reads fd to its end into a malloc'd, NUL-terminated string (fd left open). */
+char *t_slurp(int fd);
+
+#endif
