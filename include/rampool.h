@@ -683,8 +683,9 @@ struct rampool_pool_usage {
 };
 
 /*
- * The ledger's sums per node and page size, with what a new reservation
- * could be granted there now. A pool without a ledger yet gives zeros.
+ * The ledger's rows summed per node and page size, with the figures
+ * rampool_reservation_list gives each (reservation files measured), and
+ * what a new reservation could be granted there now. A pool without a ledger yet gives zeros.
  * -EACCES the ledger is not readable.
  */
 struct rampool_usage;

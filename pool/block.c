@@ -541,7 +541,15 @@ int rampool_block_node(const struct rampool_block *blk)
 	return blk->node;
 }
 
+/* Postcopy placements mark pages under the postcopy lock: read under it. */
 uint64_t rampool_block_populated(const struct rampool_block *blk)
 {
-	return bitmap_count(blk->populated, 0, blk->npages) * blk->page_size;
+	uint64_t n;
+
+	if (blk->pc)
+		pthread_mutex_lock(&blk->pc->lock);
+	n = bitmap_count(blk->populated, 0, blk->npages);
+	if (blk->pc)
+		pthread_mutex_unlock(&blk->pc->lock);
+	return n * blk->page_size;
 }

@@ -63,6 +63,22 @@ int block_attach(struct rampool_pool *pool, const struct block_attach_spec *s,
 		 struct rampool_block **out);
 
 /*
+ * rampool_block_discard for a caller that holds the postcopy lock (or has
+ * no postcopy state): postcopy's own discards.
+ */
+int block_discard(struct rampool_block *blk, uint64_t offset, uint64_t len,
+		  unsigned int flags);
+/* Populated and owed bytes (the postcopy lock held, if any). */
+void block_figures(const struct rampool_block *blk, uint64_t *populated,
+		   uint64_t *owed);
+/*
+ * Writes those figures to the block's ledger row (blocks made with a
+ * ledger; 0 without). Logged on failure; the block's own figures stand.
+ */
+int block_ledger_write(struct rampool_block *blk, uint64_t populated,
+		       uint64_t owed);
+
+/*
  * Records that the file already holds the pages of [off, off + len) (e.g.
  * an attached reservation populated by an earlier process): they count in
  * rampool_block_populated and a failed populate never releases them. The

@@ -10,6 +10,7 @@
 #include "../backend/backing.h"
 #include "../backend/bitmap.h"
 #include "block.h"
+#include "block_uffd.h"
 #include "opts.h"
 #include "res.h"
 
@@ -61,8 +62,33 @@ static void mark_owed(struct rampool_block *blk, uint64_t first, uint64_t n,
 		bitmap_clear(blk->owed, first, n);
 }
 
-/* The block's row: its node's populated figure as the bitmap says now. */
-static int ledger_update(struct rampool_block *blk)
+/*
+ * Owed pages of a reserved block: gone from the kernel, not populated
+ * (a placement fills a page again). The caller holds the postcopy lock
+ * when there is one: placements mark pages populated under it.
+ */
+static uint64_t owed_pages(const struct rampool_block *blk)
+{
+	uint64_t n = 0;
+
+	if (!blk->owed)
+		return 0;
+	for (uint64_t i = 0; i < BITMAP_WORDS(blk->npages); i++)
+		n += (uint64_t)__builtin_popcountll(blk->owed[i] &
+						    ~blk->populated[i]);
+	return n;
+}
+
+void block_figures(const struct rampool_block *blk, uint64_t *populated,
+		   uint64_t *owed)
+{
+	*populated = bitmap_count(blk->populated, 0, blk->npages) *
+		     blk->page_size;
+	*owed = owed_pages(blk) * blk->page_size;
+}
+
+int block_ledger_write(struct rampool_block *blk, uint64_t pop,
+		       uint64_t owed)
 {
 	struct ledger *l = blk->ledger;
 	int ret;
@@ -74,8 +100,9 @@ static int ledger_update(struct rampool_block *blk)
 		goto out;
 	ret = ledger_begin(l);
 	if (!ret)
-		ret = ledger_set_populated(l, blk->ledger_id, blk->node,
-					   rampool_block_populated(blk));
+		ret = ledger_set_populated(l, blk->ledger_id, blk->node, pop);
+	if (!ret)
+		ret = ledger_set_owed(l, blk->ledger_id, blk->node, owed);
 	if (!ret)
 		ret = ledger_commit(l);
 	else
@@ -83,8 +110,8 @@ static int ledger_update(struct rampool_block *blk)
 	ledger_disconnect(l);
 out:
 	if (ret)
-		rp_warn(&blk->pool->log, "discard: the ledger still counts "
-			"the discarded pages as populated: %s", strerror(-ret));
+		rp_warn(&blk->pool->log, "block: the ledger keeps older "
+			"figures of its pages: %s", strerror(-ret));
 	return ret;
 }
 
@@ -118,13 +145,12 @@ static int keep_reservation(struct rampool_block *blk, uint64_t off,
 	return RAMPOOL_DISCARD_OWED;
 }
 
-int rampool_block_discard(struct rampool_block *blk, uint64_t offset,
-			  uint64_t len, unsigned int flags)
+int block_discard(struct rampool_block *blk, uint64_t offset, uint64_t len,
+		  unsigned int flags)
 {
+	uint64_t pop, owed;
 	int ret;
 
-	if (!blk)
-		return -EINVAL;
 	ret = check_range(blk, offset, len, flags);
 	if (ret)
 		return ret;
@@ -151,27 +177,32 @@ int rampool_block_discard(struct rampool_block *blk, uint64_t offset,
 	bitmap_clear(blk->populated, offset / blk->page_size,
 		     len / blk->page_size);
 	ret = keep_reservation(blk, offset, len, flags);
-	ledger_update(blk);	/* logged; the discard stands */
+	block_figures(blk, &pop, &owed);
+	block_ledger_write(blk, pop, owed);	/* logged; the discard stands */
 	return ret;
 }
 
-/* Owed pages of a reserved block: gone from the kernel, not populated. */
-static uint64_t owed_pages(const struct rampool_block *blk)
+int rampool_block_discard(struct rampool_block *blk, uint64_t offset,
+			  uint64_t len, unsigned int flags)
 {
-	uint64_t n = 0;
+	int ret;
 
-	if (!blk->owed)
-		return 0;
-	for (uint64_t i = 0; i < BITMAP_WORDS(blk->npages); i++)
-		n += (uint64_t)__builtin_popcountll(blk->owed[i] &
-						    ~blk->populated[i]);
-	return n;
+	if (!blk)
+		return -EINVAL;
+	/* placements change the bitmaps under the postcopy lock */
+	if (blk->pc)
+		pthread_mutex_lock(&blk->pc->lock);
+	ret = block_discard(blk, offset, len, flags);
+	if (blk->pc)
+		pthread_mutex_unlock(&blk->pc->lock);
+	return ret;
 }
 
 int rampool_block_info(const struct rampool_block *blk,
 		       struct rampool_block_info *info)
 {
 	struct rampool_block_info i = { .sz = sizeof(i) };
+	uint64_t owed;
 
 	if (!blk || !info)
 		return -EINVAL;
@@ -179,9 +210,13 @@ int rampool_block_info(const struct rampool_block *blk,
 	i.max_size = blk->max_size;
 	i.page_size = blk->page_size;
 	i.node = blk->node;
-	i.populated = rampool_block_populated(blk);
+	if (blk->pc)
+		pthread_mutex_lock(&blk->pc->lock);
+	block_figures(blk, &i.populated, &owed);
+	if (blk->pc)
+		pthread_mutex_unlock(&blk->pc->lock);
 	if (reserved(blk))
-		i.held = blk->max_size - owed_pages(blk) * blk->page_size;
+		i.held = blk->max_size - owed;
 	else
 		i.held = i.populated;
 	i.owed = blk->max_size - i.held;

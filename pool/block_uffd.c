@@ -82,8 +82,8 @@ out_free:
 static int pc_discard(struct rampool_block *blk, uint64_t off, uint64_t len,
 		      bool release)
 {
-	int ret = rampool_block_discard(blk, off, len,
-					release ? RAMPOOL_DISCARD_RELEASE : 0);
+	int ret = block_discard(blk, off, len,
+				release ? RAMPOOL_DISCARD_RELEASE : 0);
 
 	if (ret == RAMPOOL_DISCARD_OWED) {
 		rp_warn(&blk->pool->log, "block: postcopy: %llu bytes at %llu "
@@ -134,6 +134,7 @@ out_free:
 int rampool_block_postcopy_end(struct rampool_block *blk)
 {
 	struct block_pc *pc = blk ? blk->pc : NULL;
+	uint64_t pop, owed;
 
 	if (!pc || pc->u.fd < 0)
 		return -EINVAL;
@@ -141,7 +142,10 @@ int rampool_block_postcopy_end(struct rampool_block *blk)
 	uffd_unregister(&pc->u, base(blk), blk->size);
 	uffd_wake(&pc->u, base(blk), blk->size);
 	uffd_close(&pc->u);
+	block_figures(blk, &pop, &owed);
 	pthread_mutex_unlock(&pc->lock);
+	/* the pages placed are populated again, owed ones held again */
+	block_ledger_write(blk, pop, owed);
 	return 0;
 }
 
@@ -282,6 +286,8 @@ static int place_locked(struct rampool_block *blk, uint64_t first,
 			ret = uffd_zero(&pc->u, dst, len, blk->b.hugetlb,
 					&done);
 		bitmap_set(pc->received, i, done / ps);
+		/* in the file under the block's policy: held (no longer owed) */
+		bitmap_set(blk->populated, i, done / ps);
 		pc->st.placed += done;
 		i += done / ps;
 		if (!ret)

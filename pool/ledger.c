@@ -75,9 +75,19 @@ static const char *const schema_v1 =
 	"  AND backing = OLD.backing;"
 	" END;";
 
-/* Migrations: migrations[v] takes a ledger of version v to v + 1. */
+/*
+ * Migrations: migrations[v] takes a ledger of version v to v + 1, inside
+ * the transaction that sets user_version (all or nothing).
+ *
+ * 2: res_node.owed, the bytes of a hugetlb share whose kernel reservation
+ * is gone (a block's discard with RAMPOOL_DISCARD_RELEASE, or a
+ * re-reserve that lost the race): promised, no longer held. Shmem needs
+ * no column: there everything not populated is owed.
+ */
 static const char *const migrations[] = {
 	[0] = NULL,	/* 0 -> 1 is schema_v1 itself */
+	[1] = "ALTER TABLE res_node ADD COLUMN owed INTEGER NOT NULL"
+	      " DEFAULT 0;",
 };
 
 static int sql_err(struct ledger *l, int rc, const char *what)
@@ -158,6 +168,7 @@ static int migrate(struct ledger *l)
 		ledger_rollback(l);
 		return ret;
 	}
+	l->schema = LEDGER_SCHEMA;
 	return ledger_commit(l);
 }
 
@@ -176,6 +187,8 @@ static int check_version(struct ledger *l)
 		       "than this library's %d", v, LEDGER_SCHEMA);
 		return -EPROTO;
 	}
+	/* older: read as it is (the next writer migrates it) */
+	l->schema = v;
 	return v ? 0 : -ENOENT;
 }
 

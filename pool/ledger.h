@@ -10,7 +10,7 @@
 #include "pool.h"
 
 #define LEDGER_FILE "ledger.db"
-#define LEDGER_SCHEMA 1
+#define LEDGER_SCHEMA 2
 #define LEDGER_MAX_NODES 64	/* per row: a guest spans a few nodes */
 
 /* Row kinds */
@@ -25,6 +25,7 @@ struct ledger_node {
 	int node;		/* RAMPOOL_NODE_ANY: not bound */
 	uint64_t size;
 	uint64_t populated;	/* placed on the node and checked */
+	uint64_t owed;		/* hugetlb: no longer reserved by the kernel */
 };
 
 struct ledger_row {
@@ -49,6 +50,7 @@ struct ledger {
 	struct sqlite3 *db;
 	struct rampool_pool *pool;
 	bool writable;
+	int schema;	/* the file's version: a reader may find an older one */
 	/*
 	 * Writers queue on a flock of ledger.lock before BEGIN IMMEDIATE:
 	 * the kernel hands the lock over at once, where SQLite's busy
@@ -93,6 +95,8 @@ int ledger_set_state(struct ledger *l, int64_t id, int state, int pid,
 		     uint64_t pid_start);
 int ledger_set_populated(struct ledger *l, int64_t id, int node,
 			 uint64_t populated);
+/* Bytes of a hugetlb share the kernel no longer reserves (schema 2). */
+int ledger_set_owed(struct ledger *l, int64_t id, int node, uint64_t owed);
 /* New size and extra of a row with one node entry (grow). */
 int ledger_set_size(struct ledger *l, int64_t id, uint64_t size,
 		    uint64_t extra, int node, uint64_t node_size);

@@ -51,7 +51,7 @@ static int insert_nodes(struct ledger *l, const struct ledger_row *r)
 {
 	static const char sql[] =
 		"INSERT INTO res_node(res_id, idx, node, page_size, backing,"
-		" size, promised, populated) VALUES(?,?,?,?,?,?,?,?)";
+		" size, promised, populated, owed) VALUES(?,?,?,?,?,?,?,?,?)";
 	sqlite3_stmt *st;
 	int ret = prep(l, sql, &st);
 
@@ -69,6 +69,7 @@ static int insert_nodes(struct ledger *l, const struct ledger_row *r)
 		sqlite3_bind_int64(st, 7, (sqlite3_int64)(n->size +
 					   (i ? 0 : r->extra)));
 		sqlite3_bind_int64(st, 8, (sqlite3_int64)n->populated);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)n->owed);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			ret = fail(l, "insert node share");
 	}
@@ -128,9 +129,12 @@ static void row_from(sqlite3_stmt *st, struct ledger_row *r)
 
 static int load_nodes(struct ledger *l, struct ledger_row *r)
 {
-	static const char sql[] =
-		"SELECT node, size, populated FROM res_node WHERE res_id = ?"
-		" ORDER BY idx";
+	/* schema 1 (a reader's older ledger) has no owed column */
+	const char *sql = l->schema >= 2 ?
+		"SELECT node, size, populated, owed FROM res_node"
+		" WHERE res_id = ? ORDER BY idx" :
+		"SELECT node, size, populated, 0 FROM res_node"
+		" WHERE res_id = ? ORDER BY idx";
 	sqlite3_stmt *st;
 	int ret = prep(l, sql, &st), rc;
 
@@ -145,6 +149,7 @@ static int load_nodes(struct ledger *l, struct ledger_row *r)
 		n->node = sqlite3_column_int(st, 0);
 		n->size = (uint64_t)sqlite3_column_int64(st, 1);
 		n->populated = (uint64_t)sqlite3_column_int64(st, 2);
+		n->owed = (uint64_t)sqlite3_column_int64(st, 3);
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		ret = fail(l, "read node shares");
@@ -240,6 +245,20 @@ int ledger_set_populated(struct ledger *l, int64_t id, int node,
 	sqlite3_bind_int64(st, 2, id);
 	sqlite3_bind_int(st, 3, node);
 	return done(l, st, "set populated");
+}
+
+int ledger_set_owed(struct ledger *l, int64_t id, int node, uint64_t owed)
+{
+	sqlite3_stmt *st;
+	int ret = prep(l, "UPDATE res_node SET owed = ?"
+		       " WHERE res_id = ? AND node = ?", &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)owed);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_int(st, 3, node);
+	return done(l, st, "set owed");
 }
 
 int ledger_set_size(struct ledger *l, int64_t id, uint64_t size,

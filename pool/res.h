@@ -108,6 +108,17 @@ bool res_may(const struct ledger_row *r);
 uint64_t res_populated_now(const struct rampool_pool *pool,
 			   const struct ledger_row *r);
 
+/*
+ * Held, owed, populated and unpinned of each of r's shares (nodes[] has
+ * r->nr_nodes entries) as the kernel has them now: a reservation's file
+ * is measured (a VMM's own discard through the path shows), a block's
+ * figures are its own as written to the ledger. list, show and usage
+ * all use this, so they agree.
+ */
+void res_row_figures(const struct rampool_pool *pool,
+		     const struct ledger_row *r,
+		     struct rampool_reservation_node_info *nodes);
+
 /* A VMM's block in the ledger (block_ledger.c). */
 struct block_ledger_spec {
 	bool hugetlb;

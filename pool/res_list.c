@@ -37,7 +37,7 @@ static void share_figures(const struct ledger_row *r, unsigned int i,
 	const struct ledger_node *n = &r->nodes[i];
 	uint64_t promised = n->size + (i ? 0 : r->extra);
 
-	ni->sz = sizeof(*ni);
+	*ni = (struct rampool_reservation_node_info){ .sz = sizeof(*ni) };
 	ni->node = n->node;
 	ni->size = n->size;
 	ni->populated = populated;
@@ -47,13 +47,39 @@ static void share_figures(const struct ledger_row *r, unsigned int i,
 		uint64_t pinned = n->populated < populated ? n->populated
 							   : populated;
 
-		ni->held = promised;
-		ni->owed = 0;
-		if (n->node != RAMPOOL_NODE_ANY)
-			ni->unpinned = promised - pinned;
+		/* owed: a block's discard the kernel no longer reserves */
+		ni->owed = n->owed < promised ? n->owed : promised;
+		ni->held = promised - ni->owed;
+		if (n->node != RAMPOOL_NODE_ANY && ni->held > pinned)
+			ni->unpinned = ni->held - pinned;
 	} else {
 		ni->held = populated < promised ? populated : promised;
 		ni->owed = promised - ni->held;
+	}
+}
+
+void res_row_figures(const struct rampool_pool *pool,
+		     const struct ledger_row *r,
+		     struct rampool_reservation_node_info *nodes)
+{
+	uint64_t now = res_populated_now(pool, r), left = now, sum = 0;
+
+	for (unsigned int i = 0; i < r->nr_nodes; i++)
+		sum += r->nodes[i].populated;
+	for (unsigned int i = 0; i < r->nr_nodes; i++) {
+		/*
+		 * The kernel's count of pages in the file, share by share:
+		 * the ledger's figures when they account for every page (a
+		 * discard through the library keeps them per share), else
+		 * the file's pages laid over the shares in order.
+		 */
+		uint64_t pop = left < r->nodes[i].size ? left
+						       : r->nodes[i].size;
+
+		if (sum == now)
+			pop = r->nodes[i].populated;
+		left -= pop;
+		share_figures(r, i, pop, &nodes[i]);
 	}
 }
 
@@ -62,7 +88,6 @@ static int add_row(void *ctx, const struct ledger_row *r)
 	struct rampool_pool *pool = ((void **)ctx)[0];
 	struct rampool_res_list *list = ((void **)ctx)[1];
 	struct rampool_reservation_info *info;
-	uint64_t now = res_populated_now(pool, r), left = now, sum = 0;
 	struct res_item *it;
 	char path[4096] = "";
 
@@ -100,26 +125,11 @@ static int add_row(void *ctx, const struct ledger_row *r)
 		.nr_nodes = r->nr_nodes,
 		.flags = r->kind == LEDGER_BLOCK ? RAMPOOL_RES_F_BLOCK : 0,
 	};
-	for (unsigned int i = 0; i < r->nr_nodes; i++)
-		sum += r->nodes[i].populated;
+	res_row_figures(pool, r, it->nodes);
 	for (unsigned int i = 0; i < r->nr_nodes; i++) {
-		/*
-		 * The kernel's count of pages in the file, share by share:
-		 * the ledger's figures when they account for every page (a
-		 * discard through the library keeps them per share), else
-		 * the file's pages laid over the shares in order.
-		 */
-		uint64_t pop = left < r->nodes[i].size ? left
-						       : r->nodes[i].size;
-
-		if (sum == now)
-			pop = r->nodes[i].populated;
-
-		left -= pop;
-		share_figures(r, i, pop, &it->nodes[i]);
 		info->held += it->nodes[i].held;
 		info->owed += it->nodes[i].owed;
-		info->populated += pop;
+		info->populated += it->nodes[i].populated;
 		if (it->nodes[i].unpinned)
 			info->flags |= RAMPOOL_RES_F_NODE_UNPINNED;
 	}

@@ -318,22 +318,24 @@ static struct rampool_pool_usage *usage_slot(struct rampool_usage *u,
 	return &u->u[u->n++];
 }
 
-static int add_total(void *ctx, uint64_t ps, int node, int backing,
-		     uint64_t promised, uint64_t populated)
+static int add_row(void *ctx, const struct ledger_row *r)
 {
-	struct rampool_pool_usage *s = usage_slot(ctx, ps, node);
-	uint64_t pop = populated < promised ? populated : promised;
+	struct rampool_pool *pool = ((void **)ctx)[0];
+	struct rampool_usage *u = ((void **)ctx)[1];
+	struct rampool_reservation_node_info nodes[LEDGER_MAX_NODES];
 
-	if (!s)
-		return -ENOMEM;
-	s->reserved += promised;
-	if (backing == RAMPOOL_RES_HUGETLB) {
-		s->held += promised;
-		if (node != RAMPOOL_NODE_ANY)
-			s->unpinned += promised - pop;
-	} else {
-		s->held += pop;
-		s->owed += promised - pop;
+	res_row_figures(pool, r, nodes);
+	for (unsigned int i = 0; i < r->nr_nodes; i++) {
+		struct rampool_pool_usage *s;
+
+		s = usage_slot(u, r->page_size, r->nodes[i].node);
+		if (!s)
+			return -ENOMEM;
+		/* the headroom is promised with the first share */
+		s->reserved += r->nodes[i].size + (i ? 0 : r->extra);
+		s->held += nodes[i].held;
+		s->owed += nodes[i].owed;
+		s->unpinned += nodes[i].unpinned;
 	}
 	return 0;
 }
@@ -350,7 +352,12 @@ static int usage_fill(struct rampool_pool *pool, struct rampool_usage *u)
 		return ret;
 	if (ret)
 		l = NULL;	/* no ledger yet: nothing promised */
-	ret = l ? ledger_totals(l, add_total, u) : 0;
+	/*
+	 * Row by row, not the ledger's sums: each reservation's file is
+	 * measured (one stat each), so what a VMM discarded through the
+	 * path shows here as it does in show.
+	 */
+	ret = l ? ledger_each(l, false, add_row, (void *[]){ pool, u }) : 0;
 	if (!ret && !strcmp(pool->sysroot, "/"))
 		ret = res_counters(pool, &t);
 	else if (!ret)

@@ -277,6 +277,32 @@ static void check_unpinned_short(void)
  * One run: the owner discards; the counters say who keeps the pages; the
  * thief takes every free page it can; the owner faults back.
  */
+/* status -J: node 0's 2M entry is held and, by unpinned, not on it. */
+static void status_unpinned(uint64_t unpinned)
+{
+	json_object *doc, *usage, *u, *n;
+	char *out = NULL;
+	int seen = 0;
+
+	T_EQ(t_poolctl(&out, NULL, "status", "-J", NULL), 0);
+	doc = t_json(out);
+	usage = t_jget(doc, "usage");
+	for (size_t i = 0; i < json_object_array_length(usage); i++) {
+		u = json_object_array_get_idx(usage, i);
+		if (t_jget_u64(u, "page_size") != T_MB2 ||
+		    !json_object_object_get_ex(u, "node", &n) || !n ||
+		    json_object_get_int(n) != 0)
+			continue;
+		seen++;
+		T_EQ(t_jget_u64(u, "held"), LEN);
+		T_EQ(t_jget_u64(u, "owed"), 0);
+		T_EQ(t_jget_u64(u, "unpinned"), unpinned);
+	}
+	T_EQ(seen, 1);
+	json_object_put(doc);
+	free(out);
+}
+
 static void attack(enum how how, const char *path, uint64_t spare)
 {
 	bool keep = how != BLOCK_RELEASE;
@@ -315,6 +341,7 @@ static void attack(enum how how, const char *path, uint64_t spare)
 		T_EQ(t_jget_u64(j, "populated"), 0);
 		T_EQ(t_jget_u64(n, "unpinned"), LEN);	/* not on node 0 */
 		json_object_put(j);
+		status_unpinned(LEN);	/* status measures the file too */
 	}
 	t = spawn_thief(now.free);
 	if (read(t.from, &stolen, sizeof(stolen)) != sizeof(stolen))

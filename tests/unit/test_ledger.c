@@ -148,6 +148,7 @@ static void assert_rows_equal(const struct ledger_row *a,
 		assert_int_equal(a->nodes[i].node, b->nodes[i].node);
 		assert_int_equal(a->nodes[i].size, b->nodes[i].size);
 		assert_int_equal(a->nodes[i].populated, b->nodes[i].populated);
+		assert_int_equal(a->nodes[i].owed, b->nodes[i].owed);
 	}
 }
 
@@ -331,7 +332,7 @@ static void test_newer_schema(void **st)
 	      (uint64_t)0);
 	assert_int_equal(ledger_insert(l, &r), 0);
 	ledger_close(l);
-	raw_exec("PRAGMA user_version = 2; CREATE TABLE future(x);");
+	raw_exec("PRAGMA user_version = 99; CREATE TABLE future(x);");
 	fd = open(db, O_RDONLY);
 	nb = read(fd, before, sizeof(before));
 	close(fd);
@@ -346,10 +347,54 @@ static void test_newer_schema(void **st)
 	close(fd);
 	assert_int_equal(na, nb);
 	assert_memory_equal(before, after, (size_t)nb);
-	assert_int_equal(raw_int("PRAGMA user_version"), 2);
+	assert_int_equal(raw_int("PRAGMA user_version"), 99);
 	assert_int_equal(raw_int("SELECT count(*) FROM res"), 1);
 	assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE "
 				 "name = 'future'"), 1);
+	rampool_pool_free(pool);
+}
+
+/*
+ * A schema-1 ledger (no owed column): a reader reads it as it is (owed 0)
+ * and changes nothing; the first writer migrates it to this version,
+ * keeping every row, and owed can then be written and read back.
+ */
+static void test_migrate_v1(void **st)
+{
+	struct rampool_pool *pool = t_pool(state, NULL);
+	struct ledger_row r, back;
+	struct ledger *l;
+
+	(void)st;
+	l = open_w(pool);
+	mkrow(&r, "old", RAMPOOL_RES_HUGETLB, 2 << 20, 0, 2, 0,
+	      (uint64_t)(4 << 20), (uint64_t)(2 << 20), 1,
+	      (uint64_t)(2 << 20), (uint64_t)0);
+	assert_int_equal(ledger_insert(l, &r), 0);
+	ledger_close(l);
+	raw_exec("ALTER TABLE res_node DROP COLUMN owed;"
+		 " PRAGMA user_version = 1;");
+
+	assert_int_equal(ledger_open(pool, LEDGER_READ, &l), 0);
+	assert_int_equal(ledger_get(l, "old", &back), 0);
+	assert_rows_equal(&r, &back);
+	ledger_close(l);
+	assert_int_equal(raw_int("PRAGMA user_version"), 1);
+	assert_int_equal(raw_int("SELECT count(*) FROM pragma_table_info("
+				 "'res_node') WHERE name = 'owed'"), 0);
+
+	l = open_w(pool);
+	assert_int_equal(raw_int("PRAGMA user_version"), LEDGER_SCHEMA);
+	assert_int_equal(ledger_get(l, "old", &back), 0);
+	assert_rows_equal(&r, &back);
+	assert_int_equal(ledger_begin(l), 0);
+	assert_int_equal(ledger_set_owed(l, r.id, 1, 2 << 20), 0);
+	assert_int_equal(ledger_commit(l), 0);
+	r.nodes[1].owed = 2 << 20;
+	assert_int_equal(ledger_get(l, "old", &back), 0);
+	assert_rows_equal(&r, &back);
+	assert_int_equal(ledger_check_totals(l), 0);
+	ledger_close(l);
 	rampool_pool_free(pool);
 }
 
@@ -882,6 +927,7 @@ int main(void)
 		T(test_create_group),
 		T(test_nonroot),
 		T(test_newer_schema),
+		T(test_migrate_v1),
 		T(test_not_a_ledger),
 		T(test_version0),
 		T(test_long_state_dir),
