@@ -115,6 +115,9 @@ int ledger_totals(struct ledger *l,
 			    int backing, uint64_t promised,
 			    uint64_t populated),
 		  void *ctx);
+/* Populated bytes the ledger records for reservations (not blocks) of
+ * backing, all nodes together. */
+int ledger_res_populated(struct ledger *l, int backing, uint64_t *out);
 /* Checks the sums against the rows: 0 when they agree, -EUCLEAN not. */
 int ledger_check_totals(struct ledger *l);
 

@@ -310,6 +310,25 @@ int ledger_totals(struct ledger *l,
 	return ret;
 }
 
+int ledger_res_populated(struct ledger *l, int backing, uint64_t *out)
+{
+	sqlite3_stmt *st;
+	int ret = prep(l, "SELECT total(n.populated) FROM res_node n"
+		       " JOIN res r ON r.id = n.res_id"
+		       " WHERE r.kind = ? AND n.backing = ?", &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int(st, 1, LEDGER_RESERVATION);
+	sqlite3_bind_int(st, 2, backing);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		ret = fail(l, "sum populated");
+	else
+		*out = (uint64_t)sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int ledger_check_totals(struct ledger *l)
 {
 	static const char sql[] =

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* res_capacity.c: what can be granted per node and page size: kernel counters less the ledger's promises. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 
 #include "../backend/resmount.h"
 #include "../backend/topology.h"
@@ -82,6 +85,29 @@ static int hugetlb_grantable(const struct topo *t, uint64_t ps, int node,
 	return 0;
 }
 
+/*
+ * Shmem pages the ledger counts as populated in reservation files that the
+ * files no longer hold: a VMM punched them through the path (QEMU's
+ * postcopy discard) and the library never heard of it. Those bytes are
+ * owed, and MemAvailable already has them back. Measured at once for all
+ * reservations: they share the pool's one tmpfs, whose used blocks are the
+ * pages in its files.
+ */
+static uint64_t shm_discarded(struct ledger *l)
+{
+	char path[4096];
+	uint64_t pop = 0, used;
+	struct statfs sf;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", l->pool->state_dir,
+			     RES_SHM_DIR) >= sizeof(path) ||
+	    statfs(path, &sf) || sf.f_type != TMPFS_MAGIC ||
+	    ledger_res_populated(l, RAMPOOL_RES_SHMEM, &pop))
+		return 0;
+	used = (uint64_t)(sf.f_blocks - sf.f_bfree) * (uint64_t)sf.f_bsize;
+	return sub(pop, used);
+}
+
 int res_grantable(struct ledger *l, const struct topo *t, uint64_t page_size,
 		  int backing, int node, uint64_t *out)
 {
@@ -96,6 +122,13 @@ int res_grantable(struct ledger *l, const struct topo *t, uint64_t page_size,
 	ret = l ? ledger_totals(l, add_sum, &s) : 0;
 	if (ret)
 		return ret;
+	if (l && backing == RAMPOOL_RES_SHMEM) {
+		/* on no node known: owed against every node (never over) */
+		uint64_t gone = shm_discarded(l);
+
+		s.owed_all += gone;
+		s.owed_any += gone;
+	}
 	avail = sub(t->mem_available, s.owed_all);
 	if (node != RAMPOOL_NODE_ANY) {
 		n = topo_node_by_id(t, node);
