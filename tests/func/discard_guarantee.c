@@ -2,15 +2,13 @@
 /* discard_guarantee.c: a discarded range keeps its hugepages against a page thief (a reservation punched by its VMM or through rampool_reservation_discard; an anonymous block re-reserved); RAMPOOL_DISCARD_RELEASE loses them (issue 8, test 2). */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/memfd.h>
-#include <numaif.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "t_kid.h"
 #include "t_res.h"
 #include "../t_compat.h"
 
@@ -144,105 +142,16 @@ out:
 	_exit(0);
 }
 
-/*
- * The page thief: a hugetlb memfd as large as the kernel lets it reserve
- * (bound to node 0 on a multi-node host: it empties the node), populated;
- * reports how many pages it got and holds them until told.
- */
-static void thief(uint64_t try_pages, int tell, int wait_fd)
-{
-	int fd = memfd_create("thief", MFD_HUGETLB | MFD_HUGE_2MB);
-	unsigned long node0 = 1;
-	void *p = MAP_FAILED;
-	uint64_t n;
-	char c;
-
-	if (fd < 0 || ftruncate(fd, (off_t)(try_pages * T_MB2)))
-		_exit(114);
-	for (n = try_pages; n > 0; n--) {
-		p = mmap(NULL, n * T_MB2, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 fd, 0);
-		if (p != MAP_FAILED)
-			break;
-	}
-	if (n && t_nr_nodes() > 1)
-		mbind(p, n * T_MB2, MPOL_PREFERRED, &node0, 2, 0);
-	if (n && madvise(p, n * T_MB2, MADV_POPULATE_WRITE))
-		_exit(115);
-	if (write(tell, &n, sizeof(n)) != sizeof(n) || read(wait_fd, &c, 1) != 1)
-		_exit(116);
-	_exit(0);
-}
-
-struct kid {
-	pid_t pid;
-	int from, to;
+struct owner_args {
+	enum how how;
+	const char *path;
 };
 
-static struct kid spawn_owner(enum how how, const char *path)
+static void run_owner(int tell, int wait_fd, void *arg)
 {
-	int up[2], down[2];
-	struct kid k;
+	const struct owner_args *a = arg;
 
-	if (pipe(up) || pipe(down))
-		T_FAIL("pipe: %s", strerror(errno));
-	fflush(NULL);
-	k.pid = fork();
-	if (k.pid < 0)
-		T_FAIL("fork: %s", strerror(errno));
-	if (k.pid == 0) {
-		close(up[0]);
-		close(down[1]);
-		owner(how, path, up[1], down[0]);
-	}
-	close(up[1]);
-	close(down[0]);
-	k.from = up[0];
-	k.to = down[1];
-	return k;
-}
-
-static struct kid spawn_thief(uint64_t try_pages)
-{
-	int up[2], down[2];
-	struct kid k;
-
-	if (pipe(up) || pipe(down))
-		T_FAIL("pipe: %s", strerror(errno));
-	fflush(NULL);
-	k.pid = fork();
-	if (k.pid < 0)
-		T_FAIL("fork: %s", strerror(errno));
-	if (k.pid == 0) {
-		close(up[0]);
-		close(down[1]);
-		thief(try_pages, up[1], down[0]);
-	}
-	close(up[1]);
-	close(down[0]);
-	k.from = up[0];
-	k.to = down[1];
-	return k;
-}
-
-static void go(struct kid *k, const char *who)
-{
-	char c = 'g';
-
-	if (write(k->to, &c, 1) != 1)
-		T_FAIL("%s died early", who);
-	close(k->to);
-}
-
-static void reap(struct kid *k, const char *who)
-{
-	int st;
-
-	if (waitpid(k->pid, &st, 0) < 0)
-		T_FAIL("waitpid: %s", strerror(errno));
-	if (!WIFEXITED(st) || WEXITSTATUS(st))
-		T_FAIL("%s: exit status 0x%x", who, st);
-	close(k->from);
+	owner(a->how, a->path, tell, wait_fd);
 }
 
 /* On a multi-node host: audit names node 0 short of what is held there
@@ -308,12 +217,13 @@ static void attack(enum how how, const char *path, uint64_t spare)
 	bool keep = how != BLOCK_RELEASE;
 	struct t_hcount base, now;
 	struct report rep;
-	struct kid o, t;
+	struct owner_args oa = { how, path };
+	struct t_kid o, t;
 	uint64_t stolen;
 	char c;
 
 	t_hcount(T_MB2, -1, &base);
-	o = spawn_owner(how, path);
+	o = t_kid_spawn(run_owner, &oa);
 	if (read(o.from, &c, 1) != 1) {
 		if (read(o.from, &rep, sizeof(rep)) == sizeof(rep))
 			T_FAIL("%s: owner stopped at step %d", how_name[how],
@@ -343,17 +253,16 @@ static void attack(enum how how, const char *path, uint64_t spare)
 		json_object_put(j);
 		status_unpinned(LEN);	/* status measures the file too */
 	}
-	t = spawn_thief(now.free);
-	if (read(t.from, &stolen, sizeof(stolen)) != sizeof(stolen))
-		T_FAIL("thief died early");
+	/* on a multi-node host it empties node 0, the reservation's node */
+	t = t_thief_start(T_MB2, now.free, t_nr_nodes() > 1 ? 0 : -1, 0,
+			  &stolen);
 	if (how == VMM_PUNCH || how == RES_DISCARD)
 		check_unpinned_short();
-	go(&o, "owner");
+	t_kid_go(&o, "owner");
 	if (read(o.from, &rep, sizeof(rep)) != sizeof(rep))
 		T_FAIL("owner died before its report");
-	reap(&o, "owner");
-	go(&t, "thief");
-	reap(&t, "thief");
+	t_kid_reap(&o, "owner");
+	t_thief_stop(&t);
 	printf("%s: discard %d, thief got %" PRIu64 ", owner faulted back "
 	       "%d of %d (error %d)\n", how_name[how], rep.ret, stolen,
 	       rep.pages_ok, PAGES, rep.err);

@@ -2,14 +2,13 @@
 /* res_guarantee.c: a reservation's pages survive a punch of the whole file and a page thief; a plain hugetlbfs file loses them (issue 7). */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/memfd.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "t_kid.h"
 #include "t_res.h"
 
 #ifndef MADV_POPULATE_WRITE
@@ -99,88 +98,9 @@ static void owner(const char *path, int tell, int wait_fd)
 	_exit(0);
 }
 
-/*
- * The page thief: a MAP_SHARED hugetlb memfd as large as the kernel lets it
- * reserve, populated; reports how many pages it got and holds them.
- */
-static void thief(uint64_t try_pages, int tell, int wait_fd)
-{
-	int fd = memfd_create("thief", MFD_HUGETLB | MFD_HUGE_2MB);
-	uint64_t n;
-	char c;
-	void *p = MAP_FAILED;
-
-	if (fd < 0 || ftruncate(fd, (off_t)(try_pages * T_MB2)))
-		_exit(114);
-	for (n = try_pages; n > 0; n--) {
-		p = mmap(NULL, n * T_MB2, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 fd, 0);
-		if (p != MAP_FAILED)
-			break;
-	}
-	if (n && madvise(p, n * T_MB2, MADV_POPULATE_WRITE))
-		_exit(115);
-	xwrite(tell, &n, sizeof(n));
-	xread(wait_fd, &c, 1);
-	_exit(0);
-}
-
-static pid_t spawn(void (*fn)(int, int, void *), void *arg, int *from,
-		   int *to)
-{
-	int up[2], down[2];
-	pid_t pid;
-
-	if (pipe(up) || pipe(down))
-		T_FAIL("pipe: %s", strerror(errno));
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		T_FAIL("fork: %s", strerror(errno));
-	if (pid == 0) {
-		close(up[0]);
-		close(down[1]);
-		fn(up[1], down[0], arg);
-	}
-	close(up[1]);
-	close(down[0]);
-	*from = up[0];
-	*to = down[1];
-	return pid;
-}
-
 static void run_owner(int tell, int wait_fd, void *arg)
 {
 	owner(arg, tell, wait_fd);
-}
-
-static void run_thief(int tell, int wait_fd, void *arg)
-{
-	thief(*(uint64_t *)arg, tell, wait_fd);
-}
-
-static void reap(pid_t pid, const char *who)
-{
-	int st;
-
-	if (waitpid(pid, &st, 0) < 0)
-		T_FAIL("waitpid: %s", strerror(errno));
-	if (!WIFEXITED(st) || WEXITSTATUS(st))
-		T_FAIL("%s: exit status 0x%x", who, st);
-}
-
-static void put(int fd, const char *who)
-{
-	char c = 'g';
-
-	if (write(fd, &c, 1) != 1)
-		T_FAIL("%s died early", who);
-}
-
-static void get(int fd, void *buf, size_t len, const char *who)
-{
-	if (read(fd, buf, len) != (ssize_t)len)
-		T_FAIL("%s died early", who);
 }
 
 /*
@@ -190,34 +110,26 @@ static void get(int fd, void *buf, size_t len, const char *who)
 static struct owner_report attack(const char *path, uint64_t resv_after_punch,
 				  uint64_t *stolen)
 {
-	int o_from, o_to, t_from, t_to;
 	struct owner_report rep;
 	struct t_hcount before, now;
-	uint64_t try_pages;
-	pid_t o, t;
+	struct t_kid o, t;
 	char c;
 
 	t_hcount(T_MB2, -1, &before);
-	o = spawn(run_owner, (void *)path, &o_from, &o_to);
-	get(o_from, &c, 1, "owner");
+	o = t_kid_spawn(run_owner, (void *)path);
+	if (read(o.from, &c, 1) != 1)
+		T_FAIL("owner died early");
 	/* punched: every page free again; who still reserves them? */
 	t_hcount(T_MB2, -1, &now);
 	T_EQ(now.free, before.free);
 	T_EQ(now.resv, resv_after_punch);
 
-	try_pages = now.free;
-	t = spawn(run_thief, &try_pages, &t_from, &t_to);
-	get(t_from, stolen, sizeof(*stolen), "thief");
-
-	put(o_to, "owner");
-	get(o_from, &rep, sizeof(rep), "owner");
-	reap(o, "owner");
-	put(t_to, "thief");
-	reap(t, "thief");
-	close(o_from);
-	close(o_to);
-	close(t_from);
-	close(t_to);
+	t = t_thief_start(T_MB2, now.free, -1, 0, stolen);
+	t_kid_go(&o, "owner");
+	if (read(o.from, &rep, sizeof(rep)) != sizeof(rep))
+		T_FAIL("owner died before its report");
+	t_kid_reap(&o, "owner");
+	t_thief_stop(&t);
 	return rep;
 }
 

@@ -2,7 +2,6 @@
 /* res_postcopy.c: seed 001 with a real QEMU: a postcopy migration into a `poolctl reserve --prealloc` file survives a page thief; into a plain hugetlbfs file it fails (issue 8, test 3). */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/memfd.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -13,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "t_kid.h"
 #include "t_res.h"
 
 #ifndef MADV_POPULATE_WRITE
@@ -64,8 +64,8 @@ struct qmp {
 	FILE *in;
 };
 
-static pid_t src_pid, dst_pid, thief_pid;
-static int thief_to = -1;
+static pid_t src_pid, dst_pid;
+static struct t_kid thief = { .pid = 0, .from = -1, .to = -1 };
 static char tmp[64];
 static const char *src_dir;	/* a plain hugetlbfs mount */
 
@@ -82,10 +82,7 @@ static void kill_all(void)
 {
 	kill_pid(&dst_pid);
 	kill_pid(&src_pid);
-	kill_pid(&thief_pid);
-	if (thief_to >= 0)
-		close(thief_to);
-	thief_to = -1;
+	kill_pid(&thief.pid);
 }
 
 /* At exit: the QEMUs and the thief, then what they left in tmp. */
@@ -336,59 +333,14 @@ static uint64_t check_pattern(struct qmp *q, const char *role)
 	return bad;
 }
 
-/*
- * The page thief: a MAP_SHARED hugetlb memfd as large as the kernel lets it
- * reserve, populated; reports how many pages it got, holds them until its
- * pipe closes.
- */
-static void thief(uint64_t try_pages, int tell, int wait_fd)
-{
-	int fd = memfd_create("thief", MFD_HUGETLB | MFD_HUGE_2MB);
-	void *p = MAP_FAILED;
-	uint64_t n;
-	char c;
-
-	if (fd < 0 || ftruncate(fd, (off_t)(try_pages * T_MB2)))
-		_exit(114);
-	for (n = try_pages; n > 0; n--) {
-		p = mmap(NULL, n * T_MB2, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 fd, 0);
-		if (p != MAP_FAILED)
-			break;
-	}
-	if (n && madvise(p, n * T_MB2, MADV_POPULATE_WRITE))
-		_exit(115);
-	if (write(tell, &n, sizeof(n)) != sizeof(n))
-		_exit(116);
-	while (read(wait_fd, &c, 1) > 0)
-		;
-	_exit(0);
-}
-
+/* The page thief takes every page nobody has claimed and holds them. */
 static uint64_t steal(void)
 {
 	struct t_hcount c;
-	int up[2], down[2];
 	uint64_t got;
 
 	t_hcount(T_MB2, -1, &c);
-	if (pipe(up) || pipe(down))
-		T_FAIL("pipe: %s", strerror(errno));
-	fflush(NULL);
-	thief_pid = fork();
-	if (thief_pid < 0)
-		T_FAIL("fork: %s", strerror(errno));
-	if (thief_pid == 0) {
-		close(up[0]);
-		close(down[1]);
-		thief(c.free, up[1], down[0]);
-	}
-	close(up[1]);
-	close(down[0]);
-	thief_to = down[1];
-	if (read(up[0], &got, sizeof(got)) != sizeof(got))
-		T_FAIL("the thief died early");
-	close(up[0]);
+	thief = t_thief_start(T_MB2, c.free, -1, 0, &got);
 	/* it took every page nobody had claimed */
 	T_EQ(t_res_unclaimed(T_MB2), 0);
 	return got;
@@ -396,14 +348,8 @@ static uint64_t steal(void)
 
 static void free_thief(void)
 {
-	int st;
-
-	close(thief_to);
-	thief_to = -1;
-	if (waitpid(thief_pid, &st, 0) != thief_pid || !WIFEXITED(st) ||
-	    WEXITSTATUS(st))
-		T_FAIL("thief: exit status 0x%x", st);
-	thief_pid = 0;
+	t_thief_stop(&thief);
+	thief.pid = 0;
 }
 
 static int is_final(const char *st)
@@ -595,7 +541,7 @@ static struct outcome run(const char *what, const char *dst_file,
 	}
 	qmp_close(&sq);
 	qmp_close(&dq);
-	if (thief_pid)
+	if (thief.pid)
 		free_thief();
 	kill_all();
 	if (unlink(src_file))

@@ -8,71 +8,36 @@
 
 #include "rampool.h"
 #include "../t_compat.h"
+#include "t_kid.h"
 #include "t_uffd.h"
 
 #define MB2 (2ULL << 20)
 #define N 4			/* pages of the block */
 #define SPARE 4			/* free pages the thief finds beside them */
 
-static pid_t thief_pid = -1;
-static int thief_fd = -1;
+static struct t_kid thief = { .pid = 0, .from = -1, .to = -1 };
 
-/* Takes every free 2M page it can, says how many, holds them until EOF. */
-static void thief(int report, int hold)
-{
-	uint64_t n = 0;
-	char c;
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	while (mmap(NULL, MB2, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE,
-		    -1, 0) != MAP_FAILED)
-		n++;
-	if (write(report, &n, sizeof(n)) != sizeof(n))
-		_exit(1);
-	while (read(hold, &c, 1) > 0)
-		;
-	_exit(0);
-}
-
+/* A process takes every free 2M page it can and holds them. */
 static uint64_t thief_start(void)
 {
-	int rep[2], hold[2];
+	struct t_hcount h;
 	uint64_t n;
 
-	T_EQ(pipe(rep), 0);
-	T_EQ(pipe(hold), 0);
-	thief_pid = fork();
-	T_ASSERT(thief_pid >= 0);
-	if (!thief_pid) {
-		close(rep[0]);
-		close(hold[1]);
-		thief(rep[1], hold[0]);
-	}
-	close(rep[1]);
-	close(hold[0]);
-	thief_fd = hold[1];
-	T_EQ(read(rep[0], &n, sizeof(n)), sizeof(n));
-	close(rep[0]);
+	t_hcount(MB2, -1, &h);
+	thief = t_thief_start(MB2, h.free, -1, 0, &n);
 	return n;
 }
 
 static void thief_stop(void)
 {
-	int st;
-
-	if (thief_pid <= 0)
-		return;
-	close(thief_fd);
-	T_EQ(waitpid(thief_pid, &st, 0), thief_pid);
-	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	thief_pid = -1;
+	t_thief_stop(&thief);
+	thief.pid = 0;
 }
 
 static void kill_thief(void)
 {
-	if (thief_pid > 0)
-		kill(thief_pid, SIGKILL);
+	if (thief.pid > 0)
+		kill(thief.pid, SIGKILL);
 }
 
 static struct rampool_block *block(struct rampool_pool *pool,
