@@ -232,33 +232,32 @@ int ledger_set_state(struct ledger *l, int64_t id, int state, int pid,
 	return done(l, st, "set state");
 }
 
-int ledger_set_populated(struct ledger *l, int64_t id, int node,
-			 uint64_t populated)
+/* One figure of one node share; sql names the column. */
+static int set_share(struct ledger *l, const char *sql, int64_t id, int node,
+		     uint64_t v)
 {
 	sqlite3_stmt *st;
-	int ret = prep(l, "UPDATE res_node SET populated = ?"
-		       " WHERE res_id = ? AND node = ?", &st);
+	int ret = prep(l, sql, &st);
 
 	if (ret)
 		return ret;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)populated);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)v);
 	sqlite3_bind_int64(st, 2, id);
 	sqlite3_bind_int(st, 3, node);
-	return done(l, st, "set populated");
+	return done(l, st, sql);
+}
+
+int ledger_set_populated(struct ledger *l, int64_t id, int node,
+			 uint64_t populated)
+{
+	return set_share(l, "UPDATE res_node SET populated = ?"
+			 " WHERE res_id = ? AND node = ?", id, node, populated);
 }
 
 int ledger_set_owed(struct ledger *l, int64_t id, int node, uint64_t owed)
 {
-	sqlite3_stmt *st;
-	int ret = prep(l, "UPDATE res_node SET owed = ?"
-		       " WHERE res_id = ? AND node = ?", &st);
-
-	if (ret)
-		return ret;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)owed);
-	sqlite3_bind_int64(st, 2, id);
-	sqlite3_bind_int(st, 3, node);
-	return done(l, st, "set owed");
+	return set_share(l, "UPDATE res_node SET owed = ?"
+			 " WHERE res_id = ? AND node = ?", id, node, owed);
 }
 
 int ledger_set_size(struct ledger *l, int64_t id, uint64_t size,

@@ -2,7 +2,6 @@
 /* discard_guarantee.c: a discarded range keeps its hugepages against a page thief (a reservation punched by its VMM or through rampool_reservation_discard; an anonymous block re-reserved); RAMPOOL_DISCARD_RELEASE loses them (issue 8, test 2). */
 #include <errno.h>
 #include <fcntl.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -31,41 +30,11 @@ struct report {
 	int nonzero;		/* pages that did not read back as zeros */
 };
 
-static sigjmp_buf bus_jmp;
-
-static void on_bus(int sig)
-{
-	(void)sig;
-	siglongjmp(bus_jmp, 1);
-}
-
-/* Touches each page under a SIGBUS handler; pages reached. */
-static int touch(volatile char *p, int n, int *err)
-{
-	volatile int i = 0;
-
-	signal(SIGBUS, on_bus);
-	if (sigsetjmp(bus_jmp, 1)) {
-		*err = SIGBUS;
-		return i;
-	}
-	for (; i < n; i++)
-		p[(uint64_t)i * T_MB2] = 1;
-	return n;
-}
-
 /* Every page back: MADV_POPULATE_WRITE, or touching where it is missing. */
 static void fault_back(char *p, struct report *rep)
 {
-	rep->err = 0;
-	if (madvise(p, LEN, MADV_POPULATE_WRITE) == 0)
-		rep->pages_ok = PAGES;
-	else if (errno == EINVAL)
-		rep->pages_ok = touch(p, PAGES, &rep->err);
-	else
-		rep->err = errno;
-	for (int i = 0; i < rep->pages_ok; i++)
-		rep->nonzero += p[(uint64_t)i * T_MB2 + 4096] != 0;
+	rep->pages_ok = t_fault_pages(p, T_MB2, PAGES, &rep->err,
+				      &rep->nonzero);
 }
 
 static struct rampool_pool *pool_here(void)
@@ -189,27 +158,12 @@ static void check_unpinned_short(void)
 /* status -J: node 0's 2M entry is held and, by unpinned, not on it. */
 static void status_unpinned(uint64_t unpinned)
 {
-	json_object *doc, *usage, *u, *n;
-	char *out = NULL;
-	int seen = 0;
+	json_object *doc, *u = t_status_usage(T_MB2, 0, &doc);
 
-	T_EQ(t_poolctl(&out, NULL, "status", "-J", NULL), 0);
-	doc = t_json(out);
-	usage = t_jget(doc, "usage");
-	for (size_t i = 0; i < json_object_array_length(usage); i++) {
-		u = json_object_array_get_idx(usage, i);
-		if (t_jget_u64(u, "page_size") != T_MB2 ||
-		    !json_object_object_get_ex(u, "node", &n) || !n ||
-		    json_object_get_int(n) != 0)
-			continue;
-		seen++;
-		T_EQ(t_jget_u64(u, "held"), LEN);
-		T_EQ(t_jget_u64(u, "owed"), 0);
-		T_EQ(t_jget_u64(u, "unpinned"), unpinned);
-	}
-	T_EQ(seen, 1);
+	T_EQ(t_jget_u64(u, "held"), LEN);
+	T_EQ(t_jget_u64(u, "owed"), 0);
+	T_EQ(t_jget_u64(u, "unpinned"), unpinned);
 	json_object_put(doc);
-	free(out);
 }
 
 static void attack(enum how how, const char *path, uint64_t spare)

@@ -2,7 +2,6 @@
 /* res_guarantee.c: a reservation's pages survive a punch of the whole file and a page thief; a plain hugetlbfs file loses them (issue 7). */
 #include <errno.h>
 #include <fcntl.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -23,29 +22,6 @@ struct owner_report {
 	int err;		/* errno of MADV_POPULATE_WRITE, or SIGBUS */
 	int nonzero;		/* pages that did not read zeros */
 };
-
-static sigjmp_buf bus_jmp;
-
-static void on_bus(int sig)
-{
-	(void)sig;
-	siglongjmp(bus_jmp, 1);
-}
-
-/* The fallback where MADV_POPULATE_WRITE is missing: touch under SIGBUS. */
-static int touch_pages(volatile char *p, int n, int *err)
-{
-	volatile int i = 0;
-
-	signal(SIGBUS, on_bus);
-	if (sigsetjmp(bus_jmp, 1)) {
-		*err = SIGBUS;
-		return i;
-	}
-	for (; i < n; i++)
-		p[(uint64_t)i * T_MB2] = 1;
-	return n;
-}
 
 static void xwrite(int fd, const void *buf, size_t len)
 {
@@ -76,8 +52,7 @@ static void owner(const char *path, int tell, int wait_fd)
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		_exit(111);
-	if (madvise(p, len, MADV_POPULATE_WRITE) &&
-	    touch_pages(p, RES_PAGES, &rep.err) != RES_PAGES)
+	if (t_fault_pages(p, T_MB2, RES_PAGES, &rep.err, NULL) != RES_PAGES)
 		_exit(112);
 	memset(p, 0xa5, len);
 	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, len))
@@ -85,15 +60,8 @@ static void owner(const char *path, int tell, int wait_fd)
 	xwrite(tell, &c, 1);
 	xread(wait_fd, &c, 1);
 
-	rep.err = 0;
-	if (madvise(p, len, MADV_POPULATE_WRITE) == 0)
-		rep.pages_ok = RES_PAGES;
-	else if (errno == EINVAL)
-		rep.pages_ok = touch_pages(p, RES_PAGES, &rep.err);
-	else
-		rep.err = errno;
-	for (int i = 0; i < rep.pages_ok; i++)
-		rep.nonzero += p[(uint64_t)i * T_MB2 + 4096] != 0;
+	rep.pages_ok = t_fault_pages(p, T_MB2, RES_PAGES, &rep.err,
+				     &rep.nonzero);
 	xwrite(tell, &rep, sizeof(rep));
 	_exit(0);
 }

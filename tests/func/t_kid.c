@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/memfd.h>
 #include <numaif.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -69,6 +70,45 @@ void t_kid_reap(struct t_kid *k, const char *who)
 		T_FAIL("%s: exit status 0x%x", who, st);
 	close(k->from);
 	k->from = -1;
+}
+
+static sigjmp_buf bus_jmp;
+
+static void on_bus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+static int touch(volatile char *p, uint64_t ps, int n, int *err)
+{
+	volatile int i = 0;
+
+	signal(SIGBUS, on_bus);
+	if (sigsetjmp(bus_jmp, 1)) {
+		*err = SIGBUS;
+		return i;
+	}
+	for (; i < n; i++)
+		p[(uint64_t)i * ps] = 1;
+	return n;
+}
+
+int t_fault_pages(char *p, uint64_t page_size, int n, int *err,
+		  int *nonzero)
+{
+	int ok = 0;
+
+	*err = 0;
+	if (madvise(p, (uint64_t)n * page_size, MADV_POPULATE_WRITE) == 0)
+		ok = n;
+	else if (errno == EINVAL)
+		ok = touch(p, page_size, n, err);
+	else
+		*err = errno;
+	for (int i = 0; nonzero && i < ok; i++)
+		*nonzero += p[(uint64_t)i * page_size + 4096] != 0;
+	return ok;
 }
 
 struct thief_args {

@@ -25,6 +25,15 @@ void t_kid_go(struct t_kid *k, const char *who);
 void t_kid_reap(struct t_kid *k, const char *who);
 
 /*
+ * A VMM faulting n pages of page_size at p back in: MADV_POPULATE_WRITE,
+ * or, where the kernel lacks it, a touch of each page under a SIGBUS
+ * handler. Returns the pages reached; *err: 0, the errno, or SIGBUS.
+ * *nonzero (if not NULL) counts reached pages whose byte 4096 is not 0.
+ */
+int t_fault_pages(char *p, uint64_t page_size, int n, int *err,
+		  int *nonzero);
+
+/*
  * The page thief: maps a hugetlb memfd of page_size pages, as many of
  * try_pages as the kernel lets it reserve, and populates them — with
  * node >= 0 under MPOL_PREFERRED (bind false: it empties that node, then

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rampool.h"
 #include "t_res.h"
 
 #define MAX_ARGS 32
@@ -203,6 +204,33 @@ json_object *t_res_show(const char *name)
 json_object *t_res_list(void)
 {
 	return run_json("list -J", "list", "-J", NULL);
+}
+
+json_object *t_status_usage(uint64_t page_size, int node, json_object **doc)
+{
+	json_object *usage, *u, *n, *hit = NULL;
+	int seen = 0;
+
+	*doc = run_json("status -J", "status", "-J", NULL);
+	usage = t_jget(*doc, "usage");
+	for (size_t i = 0; i < json_object_array_length(usage); i++) {
+		int un;
+
+		u = json_object_array_get_idx(usage, i);
+		if (t_jget_u64(u, "page_size") != page_size)
+			continue;
+		/* null (or absent): on no node */
+		un = json_object_object_get_ex(u, "node", &n) && n ?
+			     json_object_get_int(n) : RAMPOOL_NODE_ANY;
+		if (un == node) {
+			hit = u;
+			seen++;
+		}
+	}
+	if (seen != 1)
+		T_FAIL("status -J: %d usage entries of page size %" PRIu64
+		       " on node %d", seen, page_size, node);
+	return hit;
 }
 
 json_object *t_res_rows(json_object *list)

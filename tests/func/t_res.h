@@ -44,6 +44,12 @@ const char *t_jget_str(json_object *o, const char *key);
 json_object *t_res_show(const char *name);
 /* `poolctl list -J` (exit 0 required); the whole document. */
 json_object *t_res_list(void);
+/*
+ * status -J's "usage" entry for page_size on node (RAMPOOL_NODE_ANY: the
+ * rows on no node); fails the test unless there is exactly one. *doc gets
+ * the document to json_object_put.
+ */
+json_object *t_status_usage(uint64_t page_size, int node, json_object **doc);
 /* The reservations array of a list document. */
 json_object *t_res_rows(json_object *list);
 /* A row of a list document by name, or NULL. */
