@@ -15,33 +15,7 @@
 
 #include <cmocka.h>
 
-#include "tests/unit/t_res.h"
-#include "pool/res.h"
-
-#define M (1ull << 20)
-
-static char tmp[PATH_MAX], state[PATH_MAX + 16];
-static struct rampool_pool *pool;
-
-static int setup(void **st)
-{
-	(void)st;
-	umask(022);
-	t_rm_reset();
-	t_tmpdir(tmp, sizeof(tmp));
-	snprintf(state, sizeof(state), "%s/state", tmp);
-	pool = t_pool(state, NULL);
-	pool->resmount_ops = &t_rm_ops;
-	return 0;
-}
-
-static int teardown(void **st)
-{
-	(void)st;
-	rampool_pool_free(pool);
-	t_rmtree(tmp);
-	return 0;
-}
+#include "tests/unit/t_resv.h"
 
 /* ---- what a process left when it died ------------------------------------ */
 
