@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* t_res.c: a private state directory for reservation tests, poolctl runs, JSON access, audit. */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -76,13 +77,58 @@ const char *t_res_dir(void)
 	return state;
 }
 
+/* Copies src to dst (mode 0755); the test fails if it cannot. */
+static void copy_file(const char *src, const char *dst)
+{
+	char buf[65536];
+	ssize_t n;
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+
+	if (in < 0 || out < 0)
+		T_FAIL("copy %s to %s: %s", src, dst, strerror(errno));
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			T_FAIL("write %s: %s", dst, strerror(errno));
+	if (n < 0 || fchmod(out, 0755))
+		T_FAIL("copy %s: %s", src, strerror(errno));
+	close(in);
+	close(out);
+}
+
+/*
+ * poolctl for another uid: the build tree may lie where that uid cannot
+ * reach it (a clone under root's 0700 home), so poolctl and the library
+ * it finds beside itself ($ORIGIN) are copied once into the test's own
+ * 0755 directory under /run.
+ */
+static const char *poolctl_for(long long uid)
+{
+	static char prog[128];
+	char dir[96], lib[128];
+
+	if (uid < 0)
+		return t_build_path("poolctl");
+	if (prog[0])
+		return prog;
+	t_res_dir();
+	snprintf(dir, sizeof(dir), "%s/bin", base);
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		T_FAIL("mkdir %s: %s", dir, strerror(errno));
+	snprintf(lib, sizeof(lib), "%s/librampool.so.0", dir);
+	copy_file(t_build_path("librampool.so.0"), lib);
+	snprintf(prog, sizeof(prog), "%s/poolctl", dir);
+	copy_file(t_build_path("poolctl"), prog);
+	return prog;
+}
+
 static int vpoolctl(long long uid, char **out, char **err, va_list ap)
 {
-	char *argv[MAX_ARGS], prog[PATH_MAX];
+	char *argv[MAX_ARGS], prog[PATH_MAX + 64];
 	const char *a;
 	int n = 0;
 
-	snprintf(prog, sizeof(prog), "%s", t_build_path("poolctl"));
+	snprintf(prog, sizeof(prog), "%s", poolctl_for(uid));
 	argv[n++] = prog;
 	argv[n++] = "--state-dir";
 	argv[n++] = (char *)t_res_dir();
