@@ -15,7 +15,7 @@ extern "C" {
 #endif
 
 #define RAMPOOL_VERSION_MAJOR 0
-#define RAMPOOL_VERSION_MINOR 3
+#define RAMPOOL_VERSION_MINOR 4
 #define RAMPOOL_VERSION_PATCH 0
 
 /*
@@ -424,7 +424,14 @@ struct rampool_block_info {
 	uint64_t owed;		/* max_size - held: promised, not guaranteed */
 	/* held on a single-node block but not on the node (fact 5) */
 	uint64_t unpinned;
+	/* 0.4: RAMPOOL_POSTCOPY_MODE_*: prepared and not ended, in which mode */
+	unsigned int postcopy_mode;
 };
+
+/* rampool_block_info's postcopy_mode */
+#define RAMPOOL_POSTCOPY_MODE_NONE	0	/* not a postcopy destination */
+#define RAMPOOL_POSTCOPY_MODE_DISCARD	1	/* pages discarded, UFFDIO_COPY */
+#define RAMPOOL_POSTCOPY_MODE_KEEP	2	/* RAMPOOL_POSTCOPY_KEEP_PAGES */
 
 /* The block's figures. -EINVAL block or info NULL, info->sz too small. */
 RAMPOOL_API int rampool_block_info(const struct rampool_block *block,
@@ -835,6 +842,21 @@ RAMPOOL_API int rampool_uffd_wake(struct rampool_uffd *uffd, void *addr,
 #define RAMPOOL_POSTCOPY_RELEASE	(1u << 0)
 /* open the uffd with RAMPOOL_UFFD_USER_ONLY (see there: not for KVM) */
 #define RAMPOOL_POSTCOPY_USER_ONLY	(1u << 1)
+/*
+ * RAMPOOL_POSTCOPY_KEEP_PAGES (0.4): keep-pages mode. Nothing is
+ * discarded: the block's pages stay in its file (held, on their node,
+ * already zeroed), only its mapping's page tables are dropped
+ * (MADV_DONTNEED); [addr, addr + size) is registered for minor faults
+ * (and missing ones, for pages the block never populated). A placement
+ * writes the page through a second mapping of the file, not registered,
+ * and maps it (UFFDIO_CONTINUE); a page the file lacks is placed by
+ * UFFDIO_COPY. The hugetlb pool and the ledger never see a page come or
+ * go, so a page thief cannot take the block's node (DESIGN fact 5).
+ * Needs UFFD_FEATURE_MINOR_HUGETLBFS (Linux 5.13) or _MINOR_SHMEM (5.14):
+ * without it -EOPNOTSUPP and nothing changed; the caller may then prepare
+ * without the flag. Not with RAMPOOL_POSTCOPY_RELEASE (-EINVAL).
+ */
+#define RAMPOOL_POSTCOPY_KEEP_PAGES	(1u << 2)
 
 /*
  * Makes the block a postcopy destination: discards every page of

@@ -10,6 +10,7 @@
 #include "../backend/backing.h"
 #include "../backend/bitmap.h"
 #include "block.h"
+#include "block_uffd.h"
 #include "opts.h"
 #include "res.h"
 
@@ -187,6 +188,9 @@ int rampool_block_info(const struct rampool_block *blk,
 	i.owed = blk->max_size - i.held;
 	if (blk->node != RAMPOOL_NODE_ANY)
 		i.unpinned = i.held - i.populated;
+	if (blk->pc && blk->pc->u.fd >= 0)
+		i.postcopy_mode = blk->pc->keep ? RAMPOOL_POSTCOPY_MODE_KEEP
+						: RAMPOOL_POSTCOPY_MODE_DISCARD;
 	return info_copy(info, info->sz, &i, sizeof(i),
 			 OPTS_END(struct rampool_block_info, unpinned));
 }
