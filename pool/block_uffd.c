@@ -65,7 +65,7 @@ static int pc_new(struct rampool_block *blk, unsigned int flags,
 		need |= UFFD_USER_ONLY;
 	if (flags & RAMPOOL_POSTCOPY_KEEP_PAGES)
 		need |= UFFD_NEED_MINOR;
-	ret = uffd_open(need, NULL, &blk->pool->log, &pc->u);
+	ret = uffd_open(need, blk->pool->uffd_ops, &blk->pool->log, &pc->u);
 	if (ret)
 		goto out_free;
 	*out = pc;

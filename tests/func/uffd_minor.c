@@ -320,8 +320,10 @@ int main(void)
 
 	t_uffd_not_under_valgrind();
 	T_EQ(rampool_pool_new(&po, &pool), 0);
+	t_minor_or_skip(pool, RAMPOOL_BACKING_MEMFD, 4096);
 	all(pool, &lg, RAMPOOL_BACKING_MEMFD, 4096);
 	t_hugepages_ensure_free(MB2, PAGES + 2);
+	t_minor_or_skip(pool, RAMPOOL_BACKING_MEMFD_HUGETLB, MB2);
 	all(pool, &lg, RAMPOOL_BACKING_MEMFD_HUGETLB, MB2);
 	rampool_pool_free(pool);
 	printf("uffd_minor: keep-pages postcopy places every page through "
