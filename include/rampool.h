@@ -860,14 +860,17 @@ RAMPOOL_API int rampool_uffd_wake(struct rampool_uffd *uffd, void *addr,
 
 /*
  * Makes the block a postcopy destination: discards every page of
- * max_size, keeping the hugetlb reservation (DESIGN facts 3, 4), opens a
+ * max_size, keeping the hugetlb reservation (DESIGN facts 3, 4) (with
+ * RAMPOOL_POSTCOPY_KEEP_PAGES: discards nothing, see there), opens a
  * userfaultfd, registers [addr, addr + size) for missing-page faults and
  * returns its fd in *uffd_fd (owned by the block; closed by
  * rampool_block_postcopy_end or rampool_block_free). The received bitmap
  * (one bit a page of max_size) starts with the pages past size set (seed
  * 003): they are never asked for.
  *
- * Errors: -EINVAL block or uffd_fd NULL, unknown flags; -EBUSY already
+ * Errors: -EINVAL block or uffd_fd NULL, unknown flags, KEEP_PAGES with
+ * RELEASE; -EOPNOTSUPP KEEP_PAGES without minor faults (nothing changed)
+ * or as rampool_uffd_open; -EBUSY already
  * prepared; the errnos of rampool_uffd_open and _register; -ENOMEM. When
  * it fails before the discard nothing changed; after it (registering
  * failed) the pages are gone and the log says so. If the reservation
@@ -894,7 +897,10 @@ RAMPOOL_API int rampool_block_prepare_postcopy(struct rampool_block *block,
  * could not be allocated: the pool ran dry (the kernel says EEXIST or
  * ENOMEM; the received bitmap and the hugetlb counters tell it from a page
  * really there) — pages before it were placed and stay received; the
- * errnos of rampool_uffd_copy. Thread safe against rampool_block_serve,
+ * errnos of rampool_uffd_copy. Keep-pages mode: the page is written
+ * through the block's alias mapping and mapped (UFFDIO_CONTINUE; a page
+ * the block never populated: UFFDIO_COPY); a received page is never
+ * written again (-EEXIST). Thread safe against rampool_block_serve,
  * _resize, _received and other placements (placements are serialized).
  */
 RAMPOOL_API int rampool_block_place(struct rampool_block *block,
@@ -906,7 +912,8 @@ RAMPOOL_API int rampool_block_place(struct rampool_block *block,
  * prepared block, shrinking unregisters [size, old size), marks it
  * received and wakes the threads waiting there (they then fault as on
  * any mapping); growing discards [old size, size) keeping the
- * reservation, clears its received bits and registers it. Errors: -EINVAL
+ * reservation (keep-pages mode: drops its page tables only), clears its
+ * received bits and registers it. Errors: -EINVAL
  * bad size; the errnos of rampool_uffd_register / _unregister (nothing
  * changed). Thread safe as rampool_block_place.
  */
