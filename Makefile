@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Makefile: builds librampool, poolctl and the tests; installs missing packages first.
 
-VERSION   := 0.3.0
+VERSION   := 0.4.0
 SOMAJOR   := 0
 PREFIX    ?= /usr/local
 LIBDIR    ?= $(PREFIX)/lib
@@ -194,7 +194,7 @@ check: deps all $(UNIT_BIN) $(FUNC_BIN) $(RES_BIN)
 	$(Q)$(TEST_ENV) tests/run $(UNIT_BIN) $(FUNC_BIN) $(RES_CHECK) $(RES_SH) \
 		tests/golden/check-golden tests/cli/check-cli tests/cli/check-res \
 		tests/build/check-install tests/build/check-readme \
-		tests/build/check-man
+		tests/build/check-man tests/build/check-examples
 
 check-unit: all $(UNIT_BIN)
 	$(Q)$(TEST_ENV) tests/run $(UNIT_BIN)
@@ -243,18 +243,30 @@ $(BUILD)/bench/discard $(BUILD)/bench/uffd: $(BUILD)/bench/%: bench/%.c \
 		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' \
 		$(call pc_libs,json-c) -lpthread $(LDFLAGS)
 
+$(BUILD)/bench/uffd_minor: bench/uffd_minor.c bench/util.c bench/util.h \
+		include/rampool.h $(SOLIB)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) \
+		$(filter %.c,$^) -o $@ \
+		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' \
+		$(call pc_libs,json-c) -lpthread $(LDFLAGS)
+
 # RESERVE_ARGS is passed to bench/reserve, e.g. RESERVE_ARGS='-i 50 -n 1000';
 # DISCARD_ARGS to bench/discard, e.g. DISCARD_ARGS='--size 1G --repeat 9';
-# UFFD_ARGS to bench/uffd, e.g. UFFD_ARGS='--size 256M --repeat 5'.
+# UFFD_ARGS to bench/uffd, e.g. UFFD_ARGS='--size 256M --repeat 5';
+# MINOR_ARGS to bench/uffd_minor, e.g. MINOR_ARGS='--size 256M'.
 RESERVE_ARGS ?=
 DISCARD_ARGS ?=
 UFFD_ARGS ?=
+MINOR_ARGS ?=
 bench: all $(BUILD)/bench/prealloc $(BUILD)/bench/reserve $(BUILD)/bench/discard \
-	$(BUILD)/bench/uffd
+	$(BUILD)/bench/uffd $(BUILD)/bench/uffd_minor
 	$(Q)scripts/hplock $(BUILD)/bench/prealloc $(BENCH_ARGS)
 	$(Q)scripts/hplock $(BUILD)/bench/reserve $(RESERVE_ARGS)
 	$(Q)scripts/hplock $(BUILD)/bench/discard $(DISCARD_ARGS)
 	$(Q)scripts/hplock $(BUILD)/bench/uffd $(UFFD_ARGS)
+	$(Q)scripts/hplock $(BUILD)/bench/uffd_minor $(MINOR_ARGS)
 
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude

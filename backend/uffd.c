@@ -95,8 +95,15 @@ static int new_fd(unsigned int need, const struct uffd_ops *ops,
 
 static uint64_t features_of(unsigned int need)
 {
-	return (need & UFFD_NEED_HUGETLB ? UFFD_FEATURE_MISSING_HUGETLBFS : 0) |
-	       (need & UFFD_NEED_SHMEM ? UFFD_FEATURE_MISSING_SHMEM : 0);
+	uint64_t f = 0;
+
+	if (need & UFFD_NEED_HUGETLB)
+		f |= UFFD_FEATURE_MISSING_HUGETLBFS |
+		     (need & UFFD_NEED_MINOR ? UFFD_FEATURE_MINOR_HUGETLBFS : 0);
+	if (need & UFFD_NEED_SHMEM)
+		f |= UFFD_FEATURE_MISSING_SHMEM |
+		     (need & UFFD_NEED_MINOR ? UFFD_FEATURE_MINOR_SHMEM : 0);
+	return f;
 }
 
 /* -EOPNOTSUPP naming the first feature of want that have lacks. */
@@ -105,8 +112,10 @@ static int missing(const struct rp_log *log, uint64_t want, uint64_t have)
 	uint64_t lack = want & ~have;
 
 	rp_err(log, "uffd: the kernel lacks UFFD_FEATURE_%s",
-	       lack & UFFD_FEATURE_MISSING_HUGETLBFS ? "MISSING_HUGETLBFS"
-						     : "MISSING_SHMEM");
+	       lack & UFFD_FEATURE_MISSING_HUGETLBFS ? "MISSING_HUGETLBFS" :
+	       lack & UFFD_FEATURE_MISSING_SHMEM ? "MISSING_SHMEM" :
+	       lack & UFFD_FEATURE_MINOR_HUGETLBFS ? "MINOR_HUGETLBFS" :
+						     "MINOR_SHMEM");
 	return -EOPNOTSUPP;
 }
 
@@ -188,17 +197,35 @@ void uffd_close(struct uffd *u)
 	u->fd = -1;
 }
 
-int uffd_register(struct uffd *u, uint64_t addr, uint64_t len, int hugetlb)
+/* The first ioctl of need the range lacks, by name. */
+static const char *lacked(uint64_t need, uint64_t have)
 {
-	struct uffdio_register reg = {
-		.range = { .start = addr, .len = len },
-		.mode = UFFDIO_REGISTER_MODE_MISSING,
-	};
-	uint64_t need = 1ull << _UFFDIO_COPY | 1ull << _UFFDIO_WAKE;
+	uint64_t lack = need & ~have;
+
+	return lack & 1ull << _UFFDIO_COPY ? "COPY" :
+	       lack & 1ull << _UFFDIO_WAKE ? "WAKE" :
+	       lack & 1ull << _UFFDIO_CONTINUE ? "CONTINUE" : "ZEROPAGE";
+}
+
+int uffd_register_mode(struct uffd *u, uint64_t addr, uint64_t len,
+		       int hugetlb, unsigned int modes)
+{
+	struct uffdio_register reg = { .range = { .start = addr, .len = len } };
+	uint64_t need = 1ull << _UFFDIO_WAKE;
 	int err;
 
-	if (!hugetlb)
-		need |= 1ull << _UFFDIO_ZEROPAGE;
+	if (!modes || modes & ~(UFFD_MODE_MISSING | UFFD_MODE_MINOR))
+		return -EINVAL;
+	if (modes & UFFD_MODE_MISSING) {
+		reg.mode |= UFFDIO_REGISTER_MODE_MISSING;
+		need |= 1ull << _UFFDIO_COPY;
+		if (!hugetlb)
+			need |= 1ull << _UFFDIO_ZEROPAGE;
+	}
+	if (modes & UFFD_MODE_MINOR) {
+		reg.mode |= UFFDIO_REGISTER_MODE_MINOR;
+		need |= 1ull << _UFFDIO_CONTINUE;
+	}
 	if (u->ops->ioctl(u->fd, UFFDIO_REGISTER, &reg)) {
 		err = errno;
 		rp_err(u->log, "uffd: register %#llx+%llu: %s",
@@ -209,13 +236,16 @@ int uffd_register(struct uffd *u, uint64_t addr, uint64_t len, int hugetlb)
 	if ((reg.ioctls & need) != need) {
 		rp_err(u->log, "uffd: the range %#llx+%llu offers no UFFDIO_%s",
 		       (unsigned long long)addr, (unsigned long long)len,
-		       !(reg.ioctls & 1ull << _UFFDIO_COPY) ? "COPY" :
-		       !(reg.ioctls & 1ull << _UFFDIO_WAKE) ? "WAKE" :
-							      "ZEROPAGE");
+		       lacked(need, reg.ioctls));
 		uffd_unregister(u, addr, len);
 		return -EOPNOTSUPP;
 	}
 	return 0;
+}
+
+int uffd_register(struct uffd *u, uint64_t addr, uint64_t len, int hugetlb)
+{
+	return uffd_register_mode(u, addr, len, hugetlb, UFFD_MODE_MISSING);
 }
 
 int uffd_unregister(struct uffd *u, uint64_t addr, uint64_t len)
@@ -306,6 +336,18 @@ int uffd_zero(struct uffd *u, uint64_t dst, uint64_t len, int hugetlb,
 	return ret;
 }
 
+int uffd_continue(struct uffd *u, uint64_t dst, uint64_t len, int dontwake,
+		  uint64_t *done)
+{
+	struct uffdio_continue c = {
+		.range = { .start = dst, .len = len },
+		.mode = dontwake ? UFFDIO_CONTINUE_MODE_DONTWAKE : 0,
+	};
+
+	return fill(u, UFFDIO_CONTINUE, &c, &c.range.start, NULL, &c.range.len,
+		    &c.mapped, done);
+}
+
 int uffd_wake(struct uffd *u, uint64_t addr, uint64_t len)
 {
 	struct uffdio_range r = { .start = addr, .len = len };
@@ -321,6 +363,12 @@ int uffd_wake(struct uffd *u, uint64_t addr, uint64_t len)
 
 int uffd_wait_fault(struct uffd *u, int stop_fd, int timeout_ms,
 		    uint64_t *addr)
+{
+	return uffd_wait_event(u, stop_fd, timeout_ms, addr, NULL);
+}
+
+int uffd_wait_event(struct uffd *u, int stop_fd, int timeout_ms,
+		    uint64_t *addr, unsigned int *kind)
 {
 	struct pollfd p[2] = {
 		{ .fd = u->fd, .events = POLLIN },
@@ -357,5 +405,10 @@ int uffd_wait_fault(struct uffd *u, int stop_fd, int timeout_ms,
 	if (msg.event != UFFD_EVENT_PAGEFAULT)
 		return 0;
 	*addr = msg.arg.pagefault.address;
+	if (kind)
+		*kind = (msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_MINOR ?
+			 UFFD_FAULT_MINOR : UFFD_FAULT_MISSING) |
+			(msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE ?
+			 UFFD_FAULT_WRITE : 0);
 	return 1;
 }

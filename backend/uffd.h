@@ -29,6 +29,13 @@ extern const struct uffd_ops uffd_default_ops;
 #define UFFD_NEED_SHMEM		(1u << 1)	/* MISSING_SHMEM */
 /* faults from user space only (UFFD_USER_MODE_ONLY): not for KVM */
 #define UFFD_USER_ONLY		(1u << 2)
+/* minor faults too: MINOR_HUGETLBFS with NEED_HUGETLB, MINOR_SHMEM with
+ * NEED_SHMEM (keep-pages postcopy) */
+#define UFFD_NEED_MINOR		(1u << 3)
+
+/* uffd_register_mode's modes */
+#define UFFD_MODE_MISSING	(1u << 0)	/* a page not in the file */
+#define UFFD_MODE_MINOR		(1u << 1)	/* in the file, not mapped */
 
 struct uffd {
 	int fd;
@@ -59,6 +66,14 @@ void uffd_close(struct uffd *u);
  * -ENOMEM).
  */
 int uffd_register(struct uffd *u, uint64_t addr, uint64_t len, int hugetlb);
+/*
+ * The same in the modes given (UFFD_MODE_*, at least one). MINOR needs
+ * the range to offer UFFDIO_CONTINUE (and WAKE), MISSING what
+ * uffd_register asks; a lack is -EOPNOTSUPP, the range unregistered.
+ * -EINVAL for no mode or an unknown one (nothing asked of the kernel).
+ */
+int uffd_register_mode(struct uffd *u, uint64_t addr, uint64_t len,
+		       int hugetlb, unsigned int modes);
 int uffd_unregister(struct uffd *u, uint64_t addr, uint64_t len);
 
 /*
@@ -81,6 +96,17 @@ int uffd_copy(struct uffd *u, uint64_t dst, const void *src, uint64_t len,
 int uffd_zero(struct uffd *u, uint64_t dst, uint64_t len, int hugetlb,
 	      uint64_t *done);
 
+/*
+ * UFFDIO_CONTINUE over [dst, dst + len): maps the pages the file holds
+ * there (a minor fault's answer), resuming after partial progress like
+ * uffd_copy. *done: the bytes mapped. The kernel's errnos: -EEXIST a page
+ * is mapped there already, -EFAULT the file holds no page there, -ENOENT /
+ * -EINVAL the mapping changed or is not registered MINOR, -ENOMEM,
+ * -ESRCH; -EAGAIN when the kernel kept refusing without progress.
+ */
+int uffd_continue(struct uffd *u, uint64_t dst, uint64_t len, int dontwake,
+		  uint64_t *done);
+
 int uffd_wake(struct uffd *u, uint64_t addr, uint64_t len);
 
 /*
@@ -93,5 +119,14 @@ int uffd_wake(struct uffd *u, uint64_t addr, uint64_t len);
  */
 int uffd_wait_fault(struct uffd *u, int stop_fd, int timeout_ms,
 		    uint64_t *addr);
+
+/* A fault event's kind (uffd_wait_event's *kind) */
+#define UFFD_FAULT_MISSING	0	/* no page in the file */
+#define UFFD_FAULT_MINOR	1	/* in the file, not mapped */
+#define UFFD_FAULT_WRITE	(1u << 1)	/* or'ed in: a write */
+
+/* uffd_wait_fault, also telling the fault's kind (kind may be NULL). */
+int uffd_wait_event(struct uffd *u, int stop_fd, int timeout_ms,
+		    uint64_t *addr, unsigned int *kind);
 
 #endif

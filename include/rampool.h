@@ -15,7 +15,7 @@ extern "C" {
 #endif
 
 #define RAMPOOL_VERSION_MAJOR 0
-#define RAMPOOL_VERSION_MINOR 3
+#define RAMPOOL_VERSION_MINOR 4
 #define RAMPOOL_VERSION_PATCH 0
 
 /*
@@ -424,7 +424,14 @@ struct rampool_block_info {
 	uint64_t owed;		/* max_size - held: promised, not guaranteed */
 	/* held on a single-node block but not on the node (fact 5) */
 	uint64_t unpinned;
+	/* 0.4: RAMPOOL_POSTCOPY_MODE_*: prepared and not ended, in which mode */
+	unsigned int postcopy_mode;
 };
+
+/* rampool_block_info's postcopy_mode */
+#define RAMPOOL_POSTCOPY_MODE_NONE	0	/* not a postcopy destination */
+#define RAMPOOL_POSTCOPY_MODE_DISCARD	1	/* pages discarded, UFFDIO_COPY */
+#define RAMPOOL_POSTCOPY_MODE_KEEP	2	/* RAMPOOL_POSTCOPY_KEEP_PAGES */
 
 /* The block's figures. -EINVAL block or info NULL, info->sz too small. */
 RAMPOOL_API int rampool_block_info(const struct rampool_block *block,
@@ -836,17 +843,35 @@ RAMPOOL_API int rampool_uffd_wake(struct rampool_uffd *uffd, void *addr,
 #define RAMPOOL_POSTCOPY_RELEASE	(1u << 0)
 /* open the uffd with RAMPOOL_UFFD_USER_ONLY (see there: not for KVM) */
 #define RAMPOOL_POSTCOPY_USER_ONLY	(1u << 1)
+/*
+ * RAMPOOL_POSTCOPY_KEEP_PAGES (0.4): keep-pages mode. Nothing is
+ * discarded: the block's pages stay in its file (held, on their node,
+ * already zeroed), only its mapping's page tables are dropped
+ * (MADV_DONTNEED); [addr, addr + size) is registered for minor faults
+ * (and missing ones, for pages the block never populated). A placement
+ * writes the page through a second mapping of the file, not registered,
+ * and maps it (UFFDIO_CONTINUE); a page the file lacks is placed by
+ * UFFDIO_COPY. The hugetlb pool and the ledger never see a page come or
+ * go, so a page thief cannot take the block's node (DESIGN fact 5).
+ * Needs UFFD_FEATURE_MINOR_HUGETLBFS (Linux 5.13) or _MINOR_SHMEM (5.14):
+ * without it -EOPNOTSUPP and nothing changed; the caller may then prepare
+ * without the flag. Not with RAMPOOL_POSTCOPY_RELEASE (-EINVAL).
+ */
+#define RAMPOOL_POSTCOPY_KEEP_PAGES	(1u << 2)
 
 /*
  * Makes the block a postcopy destination: discards every page of
- * max_size, keeping the hugetlb reservation (DESIGN facts 3, 4), opens a
+ * max_size, keeping the hugetlb reservation (DESIGN facts 3, 4) (with
+ * RAMPOOL_POSTCOPY_KEEP_PAGES: discards nothing, see there), opens a
  * userfaultfd, registers [addr, addr + size) for missing-page faults and
  * returns its fd in *uffd_fd (owned by the block; closed by
  * rampool_block_postcopy_end or rampool_block_free). The received bitmap
  * (one bit a page of max_size) starts with the pages past size set (seed
  * 003): they are never asked for.
  *
- * Errors: -EINVAL block or uffd_fd NULL, unknown flags; -EBUSY already
+ * Errors: -EINVAL block or uffd_fd NULL, unknown flags, KEEP_PAGES with
+ * RELEASE; -EOPNOTSUPP KEEP_PAGES without minor faults (nothing changed)
+ * or as rampool_uffd_open; -EBUSY already
  * prepared; the errnos of rampool_uffd_open and _register; -ENOMEM. When
  * it fails before the discard nothing changed; after it (registering
  * failed) the pages are gone and the log says so. If the reservation
@@ -873,7 +898,10 @@ RAMPOOL_API int rampool_block_prepare_postcopy(struct rampool_block *block,
  * could not be allocated: the pool ran dry (the kernel says EEXIST or
  * ENOMEM; the received bitmap and the hugetlb counters tell it from a page
  * really there) — pages before it were placed and stay received; the
- * errnos of rampool_uffd_copy. Thread safe against rampool_block_serve,
+ * errnos of rampool_uffd_copy. Keep-pages mode: the page is written
+ * through the block's alias mapping and mapped (UFFDIO_CONTINUE; a page
+ * the block never populated: UFFDIO_COPY); a received page is never
+ * written again (-EEXIST). Thread safe against rampool_block_serve,
  * _resize, _received and other placements (placements are serialized).
  */
 RAMPOOL_API int rampool_block_place(struct rampool_block *block,
@@ -885,7 +913,8 @@ RAMPOOL_API int rampool_block_place(struct rampool_block *block,
  * prepared block, shrinking unregisters [size, old size), marks it
  * received and wakes the threads waiting there (they then fault as on
  * any mapping); growing discards [old size, size) keeping the
- * reservation, clears its received bits and registers it. Errors: -EINVAL
+ * reservation (keep-pages mode: drops its page tables only), clears its
+ * received bits and registers it. Errors: -EINVAL
  * bad size; the errnos of rampool_uffd_register / _unregister (nothing
  * changed). Thread safe as rampool_block_place.
  */

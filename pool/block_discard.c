@@ -222,6 +222,9 @@ int rampool_block_info(const struct rampool_block *blk,
 	i.owed = blk->max_size - i.held;
 	if (blk->node != RAMPOOL_NODE_ANY)
 		i.unpinned = i.held - i.populated;
+	if (blk->pc && blk->pc->u.fd >= 0)
+		i.postcopy_mode = blk->pc->keep ? RAMPOOL_POSTCOPY_MODE_KEEP
+						: RAMPOOL_POSTCOPY_MODE_DISCARD;
 	return info_copy(info, info->sz, &i, sizeof(i),
 			 OPTS_END(struct rampool_block_info, unpinned));
 }

@@ -28,6 +28,7 @@ static void pc_free(struct block_pc *pc)
 	if (!pc)
 		return;
 	uffd_close(&pc->u);
+	block_minor_end(pc);
 	if (pc->kick_fd >= 0)
 		close(pc->kick_fd);
 	pthread_mutex_destroy(&pc->lock);
@@ -62,7 +63,9 @@ static int pc_new(struct rampool_block *blk, unsigned int flags,
 	}
 	if (flags & RAMPOOL_POSTCOPY_USER_ONLY)
 		need |= UFFD_USER_ONLY;
-	ret = uffd_open(need, NULL, &blk->pool->log, &pc->u);
+	if (flags & RAMPOOL_POSTCOPY_KEEP_PAGES)
+		need |= UFFD_NEED_MINOR;
+	ret = uffd_open(need, blk->pool->uffd_ops, &blk->pool->log, &pc->u);
 	if (ret)
 		goto out_free;
 	*out = pc;
@@ -103,13 +106,23 @@ int rampool_block_prepare_postcopy(struct rampool_block *blk,
 	int ret;
 
 	if (!blk || !uffd_fd ||
-	    flags & ~(RAMPOOL_POSTCOPY_RELEASE | RAMPOOL_POSTCOPY_USER_ONLY))
+	    flags & ~(RAMPOOL_POSTCOPY_RELEASE | RAMPOOL_POSTCOPY_USER_ONLY |
+		      RAMPOOL_POSTCOPY_KEEP_PAGES) ||
+	    (flags & RAMPOOL_POSTCOPY_KEEP_PAGES &&
+	     flags & RAMPOOL_POSTCOPY_RELEASE))
 		return -EINVAL;
 	if (blk->pc)
 		return -EBUSY;
 	ret = pc_new(blk, flags, &pc);
 	if (ret)
 		return ret;
+	if (flags & RAMPOOL_POSTCOPY_KEEP_PAGES) {
+		/* no discard: zapped and registered MINOR (block_minor.c) */
+		ret = block_minor_prepare(blk, pc);
+		if (ret)
+			goto out_free;
+		goto out_ready;
+	}
 	ret = pc_discard(blk, 0, blk->max_size,
 			 flags & RAMPOOL_POSTCOPY_RELEASE);
 	if (ret)
@@ -123,6 +136,7 @@ int rampool_block_prepare_postcopy(struct rampool_block *blk,
 		       "discarded but could not be registered");
 		goto out_free;
 	}
+out_ready:
 	blk->pc = pc;
 	*uffd_fd = pc->u.fd;
 	return 0;
@@ -142,6 +156,7 @@ int rampool_block_postcopy_end(struct rampool_block *blk)
 	uffd_unregister(&pc->u, base(blk), blk->size);
 	uffd_wake(&pc->u, base(blk), blk->size);
 	uffd_close(&pc->u);
+	block_minor_end(pc);
 	block_figures(blk, &pop, &owed);
 	pthread_mutex_unlock(&pc->lock);
 	/* the pages placed are populated again, owed ones held again */
@@ -276,6 +291,8 @@ static int place_locked(struct rampool_block *blk, uint64_t first,
 	uint64_t ps = blk->page_size, i = first, done;
 	int ret = 0, seen = 0;
 
+	if (pc->keep)
+		return block_minor_place_locked(blk, first, end, src);
 	while (i < end) {
 		uint64_t dst = base(blk) + i * ps, len = (end - i) * ps;
 
@@ -377,6 +394,8 @@ static int grow(struct rampool_block *blk, uint64_t size)
 	uint64_t old = blk->size, ps = blk->page_size;
 	int ret;
 
+	if (pc->keep)
+		return block_minor_grow(blk, size);
 	/* the tail may have been touched since: make it missing again */
 	ret = pc_discard(blk, old, size - old, false);
 	if (ret)

@@ -14,6 +14,7 @@
 struct backing_ops;
 struct prealloc_ops;
 struct resmount_ops;
+struct uffd_ops;
 
 struct rampool_pool {
 	char *sysroot;
@@ -25,6 +26,7 @@ struct rampool_pool {
 	const struct backing_ops *backing_ops;
 	const struct prealloc_ops *prealloc_ops;
 	const struct resmount_ops *resmount_ops;
+	const struct uffd_ops *uffd_ops;	/* a block's postcopy */
 	/* rampool_pool_cancel: stops a reservation's populate */
 	atomic_bool cancel;
 	/* what the last refused reservation lacked, per node */

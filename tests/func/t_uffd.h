@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rampool.h"
 #include "t_util.h"
 
 /* A thread reading the first and last byte of a page. */
@@ -108,6 +109,32 @@ static inline void t_uffd_not_under_valgrind(void)
 	if (v && !strcmp(v, "1"))
 		t_skip("userfaultfd faults deadlock under valgrind (it runs "
 		       "one thread at a time); SANITIZE=1 covers this code");
+}
+
+/*
+ * Skips the test when the kernel has no minor faults for backing's memory
+ * (keep-pages mode: MINOR_HUGETLBFS 5.13, MINOR_SHMEM 5.14): a block of
+ * one page is prepared in keep-pages mode and freed.
+ */
+static inline void t_minor_or_skip(struct rampool_pool *pool, int backing,
+				   uint64_t page_size)
+{
+	struct rampool_block_opts o = {
+		.sz = sizeof(o),
+		.size = page_size,
+		.backing = backing,
+	};
+	struct rampool_block *blk;
+	int fd, ret;
+
+	T_EQ(rampool_block_new(pool, &o, &blk), 0);
+	ret = rampool_block_prepare_postcopy(blk, RAMPOOL_POSTCOPY_KEEP_PAGES,
+					     &fd);
+	rampool_block_free(blk);
+	if (ret == -EOPNOTSUPP)
+		t_skip("no userfaultfd minor faults for %s here",
+		       page_size > 4096 ? "hugetlb" : "shmem");
+	T_EQ(ret, 0);
 }
 
 #endif

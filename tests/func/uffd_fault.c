@@ -36,7 +36,7 @@ static void check(struct rampool_pool *pool, int backing, uint64_t ps)
 	memset(a, 0x11, USED * ps);	/* data a discard must drop */
 	T_EQ(rampool_block_received(blk), 0);
 	T_EQ(rampool_block_place(blk, 0, buf, ps), -EINVAL);	/* not ready */
-	T_EQ(rampool_block_prepare_postcopy(blk, 4, &fd), -EINVAL);
+	T_EQ(rampool_block_prepare_postcopy(blk, 8, &fd), -EINVAL);
 	T_EQ(rampool_block_prepare_postcopy(blk, 0, &fd), 0);
 	T_ASSERT(fd >= 0);
 	T_EQ(rampool_block_prepare_postcopy(blk, 0, &fd), -EBUSY);

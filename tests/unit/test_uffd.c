@@ -35,12 +35,12 @@ static struct {
 	int api_errno, probe_errno, api_calls;
 	uint64_t api_features, api_ioctls, asked[4];
 	int reg_errno, unreg_errno, unregs, wake_errno;
-	uint64_t reg_ioctls, last_start, last_len;
+	uint64_t reg_ioctls, reg_mode, last_start, last_len;
 	/* COPY / ZEROPAGE: a script of results, one per call: bytes placed
 	 * (-1: all) and the errno */
 	struct { int64_t bytes; int err; } fill[8];
 	int fills, nfill_script, fill_default_err;
-	uint64_t fill_dst[8], fill_src[8], fill_len[8];
+	uint64_t fill_dst[8], fill_src[8], fill_len[8], fill_mode[8];
 	unsigned long fill_req[8];
 	int mmap_errno, munmaps;
 	/* poll / read */
@@ -103,6 +103,12 @@ static int m_fill(unsigned long req, void *arg)
 		m.fill_dst[k] = c->dst;
 		m.fill_src[k] = c->src;
 		len = m.fill_len[k] = c->len;
+	} else if (req == UFFDIO_CONTINUE) {
+		struct uffdio_continue *c = arg;
+
+		m.fill_dst[k] = c->range.start;
+		m.fill_mode[k] = c->mode;
+		len = m.fill_len[k] = c->range.len;
 	} else {
 		struct uffdio_zeropage *z = arg;
 
@@ -120,6 +126,8 @@ static int m_fill(unsigned long req, void *arg)
 		bytes = (int64_t)len;
 	if (req == UFFDIO_COPY)
 		((struct uffdio_copy *)arg)->copy = bytes ? bytes : -err;
+	else if (req == UFFDIO_CONTINUE)
+		((struct uffdio_continue *)arg)->mapped = bytes ? bytes : -err;
 	else
 		((struct uffdio_zeropage *)arg)->zeropage = bytes ? bytes
 								  : -err;
@@ -138,7 +146,7 @@ static int m_ioctl(int fd, unsigned long req, void *arg)
 	if (req == UFFDIO_REGISTER) {
 		struct uffdio_register *r = arg;
 
-		assert_int_equal(r->mode, UFFDIO_REGISTER_MODE_MISSING);
+		m.reg_mode = r->mode;
 		m.last_start = r->range.start;
 		m.last_len = r->range.len;
 		r->ioctls = m.reg_ioctls;
@@ -155,7 +163,8 @@ static int m_ioctl(int fd, unsigned long req, void *arg)
 		m.last_len = r->len;
 		return m.wake_errno ? m_fail(m.wake_errno) : 0;
 	}
-	if (req == UFFDIO_COPY || req == UFFDIO_ZEROPAGE)
+	if (req == UFFDIO_COPY || req == UFFDIO_ZEROPAGE ||
+	    req == UFFDIO_CONTINUE)
 		return m_fill(req, arg);
 	fail_msg("unexpected ioctl %#lx", req);
 	return -1;
@@ -390,6 +399,7 @@ static void test_register(void **state)
 	(void)state;
 	u = opened();
 	assert_int_equal(uffd_register(&u, 0x1000, 8 * PS, 0), 0);
+	assert_int_equal(m.reg_mode, UFFDIO_REGISTER_MODE_MISSING);
 	assert_int_equal(m.last_start, 0x1000);
 	assert_int_equal(m.last_len, 8 * PS);
 	/* hugetlb offers no zero page: not asked for there */
@@ -554,6 +564,161 @@ static void test_wait_fault(void **state)
 	assert_int_equal(addr, 0x123456);
 }
 
+#define MINOR_FEATURES (UFFD_FEATURE_MINOR_HUGETLBFS | UFFD_FEATURE_MINOR_SHMEM)
+
+/* a kernel without MINOR: -EOPNOTSUPP naming it, nothing left open */
+static void test_minor_missing(void **state)
+{
+	struct uffd u = { .fd = -7 };
+
+	(void)state;
+	m.api_features = ALL_FEATURES | UFFD_FEATURE_MINOR_SHMEM;
+	m.api_errno = EINVAL;	/* what a kernel says to a feature it lacks */
+	assert_int_equal(uffd_open(UFFD_NEED_HUGETLB | UFFD_NEED_MINOR, &ops,
+				   &rlog, &u), -EOPNOTSUPP);
+	assert_int_equal(u.fd, -7);
+	assert_int_equal(m.asked[0], UFFD_FEATURE_MISSING_HUGETLBFS |
+				     UFFD_FEATURE_MINOR_HUGETLBFS);
+	assert_int_equal(m.asked[1], 0);
+	assert_int_equal(m.closes, 2);
+	assert_int_equal(t_logged(&lg, RAMPOOL_LOG_ERR,
+				  "lacks UFFD_FEATURE_MINOR_HUGETLBFS"), 1);
+	/* accepted but not granted */
+	setup(NULL);
+	assert_int_equal(uffd_open(UFFD_NEED_SHMEM | UFFD_NEED_MINOR, &ops,
+				   &rlog, &u), -EOPNOTSUPP);
+	assert_int_equal(u.fd, -7);
+	assert_int_equal(m.asked[0], UFFD_FEATURE_MISSING_SHMEM |
+				     UFFD_FEATURE_MINOR_SHMEM);
+	assert_int_equal(m.closes, 1);
+	assert_int_equal(t_logged(&lg, RAMPOOL_LOG_ERR,
+				  "lacks UFFD_FEATURE_MINOR_SHMEM"), 1);
+	/* granted: opened, MINOR asked only with NEED_MINOR */
+	setup(NULL);
+	m.api_features = ALL_FEATURES | MINOR_FEATURES;
+	assert_int_equal(uffd_open(UFFD_NEED_SHMEM | UFFD_NEED_MINOR, &ops,
+				   &rlog, &u), 0);
+	assert_int_equal(u.fd, UFD);
+	assert_int_equal(u.features, ALL_FEATURES | MINOR_FEATURES);
+	uffd_close(&u);
+	setup(NULL);
+	assert_int_equal(uffd_open(UFFD_NEED_SHMEM, &ops, &rlog, &u), 0);
+	assert_int_equal(m.asked[0], UFFD_FEATURE_MISSING_SHMEM);
+}
+
+static void test_register_minor(void **state)
+{
+	struct uffd u;
+
+	(void)state;
+	u = opened();
+	assert_int_equal(uffd_register_mode(&u, HPS, HPS, 1, 0), -EINVAL);
+	assert_int_equal(uffd_register_mode(&u, HPS, HPS, 1, 4), -EINVAL);
+	assert_int_equal(m.reg_mode, 0);	/* the kernel was not asked */
+	m.reg_ioctls = RANGE_IOCTLS | 1ull << _UFFDIO_CONTINUE;
+	assert_int_equal(uffd_register_mode(&u, HPS, 2 * HPS, 1,
+					    UFFD_MODE_MISSING |
+					    UFFD_MODE_MINOR), 0);
+	assert_int_equal(m.reg_mode, UFFDIO_REGISTER_MODE_MISSING |
+				     UFFDIO_REGISTER_MODE_MINOR);
+	assert_int_equal(m.last_len, 2 * HPS);
+	/* MINOR alone needs no COPY */
+	m.reg_ioctls = 1ull << _UFFDIO_CONTINUE | 1ull << _UFFDIO_WAKE;
+	assert_int_equal(uffd_register_mode(&u, HPS, HPS, 1, UFFD_MODE_MINOR),
+			 0);
+	assert_int_equal(m.reg_mode, UFFDIO_REGISTER_MODE_MINOR);
+	assert_int_equal(m.unregs, 0);
+	/* a range without CONTINUE: undone */
+	m.reg_ioctls = RANGE_IOCTLS;
+	assert_int_equal(uffd_register_mode(&u, 0x1000, PS, 0,
+					    UFFD_MODE_MISSING |
+					    UFFD_MODE_MINOR), -EOPNOTSUPP);
+	assert_int_equal(m.unregs, 1);
+	assert_int_equal(t_logged(&lg, RAMPOOL_LOG_ERR, "no UFFDIO_CONTINUE"),
+			 1);
+	m.reg_errno = EINVAL;	/* e.g. anonymous memory, MINOR */
+	assert_int_equal(uffd_register_mode(&u, 0x1000, PS, 0,
+					    UFFD_MODE_MINOR), -EINVAL);
+	assert_int_equal(m.unregs, 1);
+}
+
+/* UFFDIO_CONTINUE resumes like a copy; its errors come back with *done */
+static void test_continue(void **state)
+{
+	struct uffd u;
+	uint64_t done = 99;
+
+	(void)state;
+	u = opened();
+	m.nfill_script = 3;
+	m.fill[0].bytes = (int64_t)HPS;
+	m.fill[0].err = EAGAIN;
+	m.fill[1].bytes = 0;
+	m.fill[1].err = EAGAIN;
+	m.fill[2].bytes = -1;
+	assert_int_equal(uffd_continue(&u, HPS, 3 * HPS, 0, &done), 0);
+	assert_int_equal(done, 3 * HPS);
+	assert_int_equal(m.fill_req[0], UFFDIO_CONTINUE);
+	assert_int_equal(m.fill_mode[0], 0);
+	assert_int_equal(m.fill_dst[1], 2 * HPS);
+	assert_int_equal(m.fill_len[2], 2 * HPS);
+	setup(NULL);
+	m.nfill_script = 2;
+	m.fill[0].bytes = (int64_t)HPS;
+	m.fill[0].err = EAGAIN;
+	m.fill[1].bytes = 0;
+	m.fill[1].err = EFAULT;	/* no page in the file there */
+	assert_int_equal(uffd_continue(&u, HPS, 3 * HPS, 1, &done), -EFAULT);
+	assert_int_equal(done, HPS);
+	assert_int_equal(m.fill_mode[0], UFFDIO_CONTINUE_MODE_DONTWAKE);
+	for (int e = 0; e < 3; e++) {
+		static const int errs[] = { EEXIST, ENOENT, ESRCH };
+
+		setup(NULL);
+		m.fill_default_err = errs[e];
+		assert_int_equal(uffd_continue(&u, HPS, HPS, 0, &done),
+				 -errs[e]);
+		assert_int_equal(done, 0);
+		assert_int_equal(m.fills, 1);
+	}
+	setup(NULL);
+	m.fill_default_err = EAGAIN;
+	assert_int_equal(uffd_continue(&u, HPS, HPS, 0, &done), -EAGAIN);
+	assert_int_equal(m.fills, 1000);
+}
+
+static void test_wait_event(void **state)
+{
+	struct uffd u;
+	uint64_t addr = 7;
+	unsigned int kind = 99;
+
+	(void)state;
+	u = opened();
+	m.poll_ret = 1;
+	m.revents0 = POLLIN;
+	m.read_ret = sizeof(struct uffd_msg);
+	m.msg.event = UFFD_EVENT_PAGEFAULT;
+	m.msg.arg.pagefault.address = 0x200000;
+	m.msg.arg.pagefault.flags = UFFD_PAGEFAULT_FLAG_MINOR;
+	assert_int_equal(uffd_wait_event(&u, -1, 10, &addr, &kind), 1);
+	assert_int_equal(addr, 0x200000);
+	assert_int_equal(kind, UFFD_FAULT_MINOR);
+	m.msg.arg.pagefault.flags = UFFD_PAGEFAULT_FLAG_WRITE;
+	assert_int_equal(uffd_wait_event(&u, -1, 10, &addr, &kind), 1);
+	assert_int_equal(kind, UFFD_FAULT_MISSING | UFFD_FAULT_WRITE);
+	m.msg.arg.pagefault.flags = UFFD_PAGEFAULT_FLAG_MINOR |
+				    UFFD_PAGEFAULT_FLAG_WRITE;
+	assert_int_equal(uffd_wait_event(&u, -1, 10, &addr, &kind), 1);
+	assert_int_equal(kind, UFFD_FAULT_MINOR | UFFD_FAULT_WRITE);
+	assert_int_equal(uffd_wait_event(&u, -1, 10, &addr, NULL), 1);
+	/* not a fault: kind untouched */
+	kind = 99;
+	m.msg.event = UFFD_EVENT_REMOVE;
+	assert_int_equal(uffd_wait_event(&u, -1, 10, &addr, &kind), 0);
+	assert_int_equal(kind, 99);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -567,6 +732,10 @@ int main(void)
 		cmocka_unit_test_setup(test_copy_errors, setup),
 		cmocka_unit_test_setup(test_zero, setup),
 		cmocka_unit_test_setup(test_wait_fault, setup),
+		cmocka_unit_test_setup(test_minor_missing, setup),
+		cmocka_unit_test_setup(test_register_minor, setup),
+		cmocka_unit_test_setup(test_continue, setup),
+		cmocka_unit_test_setup(test_wait_event, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
