@@ -526,6 +526,11 @@ struct rampool_reservation_opts {
 #define RAMPOOL_RES_F_BLOCK		(1u << 1)
 /* handed from the warm pool (reserved for later versions) */
 #define RAMPOOL_RES_F_WARM		(1u << 2)
+/* 0.4: a block that is a postcopy destination now, its pages discarded
+ * (rampool_block_prepare_postcopy) or, with _KEEP too, kept
+ * (RAMPOOL_POSTCOPY_KEEP_PAGES) */
+#define RAMPOOL_RES_F_POSTCOPY		(1u << 3)
+#define RAMPOOL_RES_F_POSTCOPY_KEEP	(1u << 4)
 
 struct rampool_reservation_info {
 	size_t sz;		/* set by the caller */

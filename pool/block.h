@@ -77,6 +77,10 @@ void block_figures(const struct rampool_block *blk, uint64_t *populated,
  */
 int block_ledger_write(struct rampool_block *blk, uint64_t populated,
 		       uint64_t owed);
+/* The same, and the row's postcopy mode (RAMPOOL_POSTCOPY_MODE_*; -1:
+ * left as it is), in one transaction. */
+int block_ledger_row(struct rampool_block *blk, uint64_t populated,
+		     uint64_t owed, int mode);
 
 /*
  * Records that the file already holds the pages of [off, off + len) (e.g.

@@ -90,6 +90,18 @@ void block_figures(const struct rampool_block *blk, uint64_t *populated,
 int block_ledger_write(struct rampool_block *blk, uint64_t pop,
 		       uint64_t owed)
 {
+	return block_ledger_row(blk, pop, owed, -1);
+}
+
+int block_ledger_row(struct rampool_block *blk, uint64_t pop, uint64_t owed,
+		     int mode)
+{
+	static const unsigned int mode_flags[] = {
+		[RAMPOOL_POSTCOPY_MODE_NONE] = 0,
+		[RAMPOOL_POSTCOPY_MODE_DISCARD] = LEDGER_F_POSTCOPY,
+		[RAMPOOL_POSTCOPY_MODE_KEEP] = LEDGER_F_POSTCOPY |
+					       LEDGER_F_POSTCOPY_KEEP,
+	};
 	struct ledger *l = blk->ledger;
 	int ret;
 
@@ -103,6 +115,9 @@ int block_ledger_write(struct rampool_block *blk, uint64_t pop,
 		ret = ledger_set_populated(l, blk->ledger_id, blk->node, pop);
 	if (!ret)
 		ret = ledger_set_owed(l, blk->ledger_id, blk->node, owed);
+	/* a block's row has no other flags (block_ledger_pending) */
+	if (!ret && mode >= 0)
+		ret = ledger_set_flags(l, blk->ledger_id, mode_flags[mode]);
 	if (!ret)
 		ret = ledger_commit(l);
 	else

@@ -102,7 +102,7 @@ int rampool_block_prepare_postcopy(struct rampool_block *blk,
 				   unsigned int flags, int *uffd_fd)
 {
 	struct block_pc *pc = NULL;
-	uint64_t used;
+	uint64_t used, owed;
 	int ret;
 
 	if (!blk || !uffd_fd ||
@@ -139,6 +139,12 @@ int rampool_block_prepare_postcopy(struct rampool_block *blk,
 out_ready:
 	blk->pc = pc;
 	*uffd_fd = pc->u.fd;
+	/* the mode in the block's row (show); logged if it cannot be */
+	block_figures(blk, &used, &owed);
+	block_ledger_row(blk, used, owed,
+			 flags & RAMPOOL_POSTCOPY_KEEP_PAGES ?
+				 RAMPOOL_POSTCOPY_MODE_KEEP :
+				 RAMPOOL_POSTCOPY_MODE_DISCARD);
 	return 0;
 out_free:
 	pc_free(pc);
@@ -160,7 +166,7 @@ int rampool_block_postcopy_end(struct rampool_block *blk)
 	block_figures(blk, &pop, &owed);
 	pthread_mutex_unlock(&pc->lock);
 	/* the pages placed are populated again, owed ones held again */
-	block_ledger_write(blk, pop, owed);
+	block_ledger_row(blk, pop, owed, RAMPOOL_POSTCOPY_MODE_NONE);
 	return 0;
 }
 

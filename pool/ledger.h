@@ -20,6 +20,10 @@
 /* Row flags */
 #define LEDGER_F_PREALLOC	(1u << 0)
 #define LEDGER_F_INTERLEAVE	(1u << 1)
+/* a block that is a postcopy destination: pages discarded (issue 8) or
+ * kept (RAMPOOL_POSTCOPY_KEEP_PAGES) */
+#define LEDGER_F_POSTCOPY	(1u << 2)
+#define LEDGER_F_POSTCOPY_KEEP	(1u << 3)
 
 struct ledger_node {
 	int node;		/* RAMPOOL_NODE_ANY: not bound */
@@ -95,6 +99,8 @@ int ledger_set_state(struct ledger *l, int64_t id, int state, int pid,
 		     uint64_t pid_start);
 int ledger_set_populated(struct ledger *l, int64_t id, int node,
 			 uint64_t populated);
+/* Sets the row's flags. */
+int ledger_set_flags(struct ledger *l, int64_t id, unsigned int flags);
 /* Bytes of a hugetlb share the kernel no longer reserves (schema 2). */
 int ledger_set_owed(struct ledger *l, int64_t id, int node, uint64_t owed);
 /* New size and extra of a row with one node entry (grow). */

@@ -232,6 +232,18 @@ int ledger_set_state(struct ledger *l, int64_t id, int state, int pid,
 	return done(l, st, "set state");
 }
 
+int ledger_set_flags(struct ledger *l, int64_t id, unsigned int flags)
+{
+	sqlite3_stmt *st;
+	int ret = prep(l, "UPDATE res SET flags = ? WHERE id = ?", &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int(st, 1, (int)flags);
+	sqlite3_bind_int64(st, 2, id);
+	return done(l, st, "set flags");
+}
+
 /* One figure of one node share; sql names the column. */
 static int set_share(struct ledger *l, const char *sql, int64_t id, int node,
 		     uint64_t v)

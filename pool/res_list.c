@@ -125,6 +125,10 @@ static int add_row(void *ctx, const struct ledger_row *r)
 		.nr_nodes = r->nr_nodes,
 		.flags = r->kind == LEDGER_BLOCK ? RAMPOOL_RES_F_BLOCK : 0,
 	};
+	if (r->flags & LEDGER_F_POSTCOPY)
+		info->flags |= RAMPOOL_RES_F_POSTCOPY;
+	if (r->flags & LEDGER_F_POSTCOPY_KEEP)
+		info->flags |= RAMPOOL_RES_F_POSTCOPY_KEEP;
 	res_row_figures(pool, r, it->nodes);
 	for (unsigned int i = 0; i < r->nr_nodes; i++) {
 		info->held += it->nodes[i].held;

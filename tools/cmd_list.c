@@ -33,7 +33,9 @@ static const struct col res_cols[] = {
 	[R_POPULATED] = { "POPULATED", "populated", COL_BYTES, 0,
 			  "bytes with pages in the file" },
 	[R_STATE] = { "STATE", "state", COL_STR, COL_LEFT,
-		      "ready, pending (being made) or block (a VMM's own)" },
+		      "ready, pending (being made), block (a VMM's own), "
+		      "postcopy or postcopy-keep (a block receiving a "
+		      "migration, its pages discarded or kept)" },
 	[R_CREATED] = { "CREATED", "created", COL_TIME, COL_LEFT,
 			"when it was made (JSON: seconds since the epoch)" },
 	[R_PATH] = { "PATH", "path", COL_STR, COL_LEFT,
@@ -54,6 +56,10 @@ static const char *state_name(const struct rampool_reservation_info *ri)
 {
 	if (ri->state == RAMPOOL_RES_STATE_PENDING)
 		return "pending";
+	if (ri->flags & RAMPOOL_RES_F_POSTCOPY_KEEP)
+		return "postcopy-keep";
+	if (ri->flags & RAMPOOL_RES_F_POSTCOPY)
+		return "postcopy";
 	return ri->flags & RAMPOOL_RES_F_BLOCK ? "block" : "ready";
 }
 
