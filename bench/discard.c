@@ -110,7 +110,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	uint64_t size = 4 * GIB;
-	unsigned int repeat = 5;
+	unsigned int repeat = 9;
 	struct rampool_pool_opts po = { .sz = sizeof(po), .state_dir = state };
 	struct rampool_pool *pool = NULL;
 	double v[3][100], m[3];
@@ -169,6 +169,7 @@ int main(int argc, char **argv)
 		jnum(o, "plain_s", m[0], 6);
 		jnum(o, "rereserve_s", m[1], 6);
 		jnum(o, "rampool_s", m[2], 6);
+		jnum(o, "ratio_rereserve", m[1] / m[0], 3);
 		jnum(o, "ratio", m[2] / m[0], 3);
 		printf("%s\n", json_object_to_json_string_ext(
 				       o, JSON_C_TO_STRING_PRETTY));
