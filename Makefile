@@ -73,7 +73,7 @@ FUNC_BIN  := $(filter-out $(RES_BIN),\
 	     $(filter-out tests/func/t_%.c,$(FUNC_SRC))))
 RES_SH    := $(wildcard tests/res/res_*)
 T_OBJ     := $(BUILD)/obj/tests/func/t_util.o $(BUILD)/obj/tests/func/t_res.o \
-	     $(BUILD)/obj/tests/func/t_kid.o
+	     $(BUILD)/obj/tests/func/t_kid.o $(BUILD)/obj/tests/func/t_qemu.o
 
 .PHONY: all deps check check-vm demo bench fuzz install uninstall clean \
 	check-unit check-func check-res
@@ -148,13 +148,13 @@ $(BUILD)/tests/unit/test_cli_parse: tests/unit/test_cli_parse.c \
 
 $(T_OBJ): $(BUILD)/obj/tests/func/%.o: tests/func/%.c tests/func/t_util.h \
 				      tests/func/t_res.h tests/func/t_kid.h \
-				      tests/t_compat.h | deps
+				      tests/func/t_qemu.h tests/t_compat.h | deps
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) -c $< -o $@
 
 $(BUILD)/tests/func/%: tests/func/%.c $(T_OBJ) $(SOLIB) tests/func/t_util.h \
 		       tests/func/t_res.h tests/t_compat.h tests/func/t_uffd.h \
-		       tests/func/t_kid.h
+		       tests/func/t_kid.h tests/func/t_qemu.h
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) \

@@ -5,21 +5,19 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "t_kid.h"
+#include "t_qemu.h"
 #include "t_res.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
 
-#define QEMU "/usr/bin/qemu-system-x86_64"
 #define RAM_MB 64
 #define RAM_ARG "64M"
 #define PAGES (RAM_MB / 2)	/* 2M pages of one guest's RAM */
@@ -59,39 +57,26 @@ struct outcome {
 	double postcopy_s;	/* from postcopy-active to the end */
 };
 
-struct qmp {
-	int fd;
-	FILE *in;
-};
-
-static pid_t src_pid, dst_pid;
+static struct t_qemu src, dst;
 static struct t_kid thief = { .pid = 0, .from = -1, .to = -1 };
 static char tmp[64];
 static const char *src_dir;	/* a plain hugetlbfs mount */
 
-static void kill_pid(pid_t *pid)
+static void kill_all(void)
 {
-	if (*pid > 0) {
-		kill(*pid, SIGKILL);
-		waitpid(*pid, NULL, 0);
-		*pid = 0;
+	t_qemu_kill(&dst);
+	t_qemu_kill(&src);
+	if (thief.pid > 0) {
+		kill(thief.pid, SIGKILL);
+		waitpid(thief.pid, NULL, 0);
+		thief.pid = 0;
 	}
 }
 
-static void kill_all(void)
-{
-	kill_pid(&dst_pid);
-	kill_pid(&src_pid);
-	kill_pid(&thief.pid);
-}
-
-/* At exit: the QEMUs and the thief, then what they left in tmp. */
+/* At exit: the thief, then what was left in tmp (t_qemu kills QEMUs). */
 static void cleanup(void)
 {
-	static const char *const names[] = {
-		"src.qmp", "dst.qmp", "src.log", "dst.log", "mig.sock",
-		"src.mem", "dst.mem",
-	};
+	static const char *const names[] = { "mig.sock", "src.mem", "dst.mem" };
 	char path[128];
 
 	kill_all();
@@ -109,143 +94,25 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static pid_t start_qemu(const char *role, const char *mem, const char *extra,
-			const char *extra_val)
+/* role's QEMU on mem, with extra (NULL-terminated, up to 2 more). */
+static void start_qemu(struct t_qemu *q, const char *role, const char *mem,
+		       const char *const extra[])
 {
-	char backend[512], qmp[160], sock[128], log[128];
-	pid_t pid;
-	int fd;
+	char backend[512];
+	const char *argv[6 + 2 + 1] = {
+		"-machine", "q35,memory-backend=m0", "-m", RAM_ARG, "-object",
+		t_qemu_backend(backend, sizeof(backend), "m0", mem, RAM_ARG),
+	};
 
-	snprintf(backend, sizeof(backend),
-		 "memory-backend-file,id=m0,mem-path=%s,share=on,size=%dM,"
-		 "prealloc=on", mem, RAM_MB);
-	snprintf(sock, sizeof(sock), "%s/%s.qmp", tmp, role);
-	snprintf(qmp, sizeof(qmp), "unix:%s,server=on,wait=off", sock);
-	snprintf(log, sizeof(log), "%s/%s.log", tmp, role);
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		T_FAIL("fork: %s", strerror(errno));
-	if (pid == 0) {
-		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd < 0)
-			_exit(126);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(QEMU, QEMU, "-accel", "tcg", "-machine",
-		      "q35,memory-backend=m0", "-m", RAM_ARG,
-		      "-display", "none", "-nodefaults", "-object", backend,
-		      "-qmp", qmp, extra, extra_val, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-static void show_log(const char *role)
-{
-	char path[128], buf[2048] = "";
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s.log", tmp, role);
-	fd = open(path, O_RDONLY);
-	if (fd >= 0) {
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-
-		buf[n > 0 ? n : 0] = '\0';
-		close(fd);
-	}
-	printf("%s QEMU's output: %s\n", role, buf[0] ? buf : "(none)");
-}
-
-/* Connects once QEMU listens (it has preallocated by then). */
-static void qmp_connect(struct qmp *q, const char *role, pid_t *pid)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = 15 };
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.qmp", tmp, role);
-	for (int i = 0; i < 300; i++) {
-		q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (q->fd < 0)
-			T_FAIL("socket: %s", strerror(errno));
-		if (!connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)))
-			break;
-		close(q->fd);
-		q->fd = -1;
-		if (waitpid(*pid, NULL, WNOHANG) == *pid) {
-			*pid = 0;
-			show_log(role);
-			T_FAIL("%s QEMU exited before its QMP socket was up",
-			       role);
-		}
-		usleep(100 * 1000);
-	}
-	if (q->fd < 0) {
-		show_log(role);
-		T_FAIL("no %s QMP socket after 30 s", role);
-	}
-	/* a QEMU that stops answering fails the test, not the run */
-	setsockopt(q->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	q->in = fdopen(dup(q->fd), "r");
-	if (!q->in)
-		T_FAIL("fdopen: %s", strerror(errno));
-}
-
-static void qmp_close(struct qmp *q)
-{
-	if (q->in)
-		fclose(q->in);
-	if (q->fd >= 0)
-		close(q->fd);
-	q->in = NULL;
-	q->fd = -1;
-}
-
-/*
- * Sends cmd (NULL: reads the greeting); returns the reply, "return" or
- * "error" (events are skipped), or NULL when the connection is gone.
- */
-static json_object *qmp_try(struct qmp *q, const char *cmd)
-{
-	char line[16384];
-	size_t len;
-
-	errno = 0;
-	if (cmd) {
-		len = strlen(cmd);
-		if (send(q->fd, cmd, len, MSG_NOSIGNAL) != (ssize_t)len ||
-		    send(q->fd, "\n", 1, MSG_NOSIGNAL) != 1)
-			return NULL;
-	}
-	while (fgets(line, sizeof(line), q->in)) {
-		json_object *o = t_json(line), *v;
-
-		if (json_object_object_get_ex(o, "return", &v) ||
-		    json_object_object_get_ex(o, "error", &v) ||
-		    json_object_object_get_ex(o, "QMP", &v))
-			return o;
-		json_object_put(o);
-	}
-	if (errno == EAGAIN)
-		T_FAIL("QMP %s: no answer within 15 s", cmd ? cmd : "greeting");
-	return NULL;
-}
-
-static void qmp_ok(struct qmp *q, const char *cmd)
-{
-	json_object *o = qmp_try(q, cmd), *v;
-
-	if (!o)
-		T_FAIL("QMP %s: connection closed", cmd ? cmd : "greeting");
-	if (json_object_object_get_ex(o, "error", &v))
-		T_FAIL("QMP %s: %s", cmd, json_object_to_json_string(o));
-	json_object_put(o);
+	for (int i = 0; extra[i]; i++)
+		argv[6 + i] = extra[i];
+	t_qemu_start(q, tmp, role, argv);
 }
 
 /* query-migrate's status ("none" before any), or "" when QEMU is gone. */
-static void mig_status(struct qmp *q, char *buf, size_t len)
+static void mig_status(struct t_qemu *q, char *buf, size_t len)
 {
-	json_object *o = qmp_try(q, "{\"execute\":\"query-migrate\"}"), *v;
+	json_object *o = t_qmp_try(q, "{\"execute\":\"query-migrate\"}"), *v;
 
 	buf[0] = '\0';
 	if (!o)
@@ -258,12 +125,10 @@ static void mig_status(struct qmp *q, char *buf, size_t len)
 	json_object_put(o);
 }
 
-static void qmp_setup(struct qmp *q, const char *role, pid_t *pid)
+static void qmp_setup(struct t_qemu *q)
 {
-	qmp_connect(q, role, pid);
-	qmp_ok(q, NULL);
-	qmp_ok(q, "{\"execute\":\"qmp_capabilities\"}");
-	qmp_ok(q, "{\"execute\":\"migrate-set-capabilities\",\"arguments\":"
+	t_qemu_connect(q, 30);
+	t_qmp_ok(q, "{\"execute\":\"migrate-set-capabilities\",\"arguments\":"
 		  "{\"capabilities\":[{\"capability\":\"postcopy-ram\","
 		  "\"state\":true}]}}");
 }
@@ -291,7 +156,7 @@ static void write_pattern(const char *path)
 }
 
 /* pmemsave of [start, end); the first bad offset, or 0 when it matches. */
-static uint64_t check_range(struct qmp *q, const char *role, uint64_t start,
+static uint64_t check_range(struct t_qemu *q, const char *role, uint64_t start,
 			    uint64_t end)
 {
 	char cmd[512], dump[128];
@@ -304,7 +169,7 @@ static uint64_t check_range(struct qmp *q, const char *role, uint64_t start,
 		 "\"size\":%llu,\"filename\":\"%s\"}}",
 		 (unsigned long long)start, (unsigned long long)(end - start),
 		 dump);
-	qmp_ok(q, cmd);
+	t_qmp_ok(q, cmd);
 	f = fopen(dump, "r");
 	if (!f)
 		T_FAIL("%s: %s", dump, strerror(errno));
@@ -324,7 +189,7 @@ static uint64_t check_range(struct qmp *q, const char *role, uint64_t start,
 	return bad;
 }
 
-static uint64_t check_pattern(struct qmp *q, const char *role)
+static uint64_t check_pattern(struct t_qemu *q, const char *role)
 {
 	uint64_t bad = 0;
 
@@ -359,7 +224,7 @@ static int is_final(const char *st)
 }
 
 /* Polls the destination's status until want (or a final one); 10 s. */
-static void wait_dst(struct qmp *dq, const char *want, struct outcome *r)
+static void wait_dst(struct t_qemu *dq, const char *want, struct outcome *r)
 {
 	double end = now_s() + 10;
 
@@ -388,7 +253,7 @@ static void wait_discard(const struct t_hcount *c0, struct outcome *r)
 }
 
 /* Both sides final, or 30 s; the destination's end recorded in r. */
-static void wait_end(struct qmp *sq, struct qmp *dq, struct outcome *r)
+static void wait_end(struct t_qemu *sq, struct t_qemu *dq, struct outcome *r)
 {
 	double end = now_s() + 30;
 	int st;
@@ -401,9 +266,7 @@ static void wait_end(struct qmp *sq, struct qmp *dq, struct outcome *r)
 		usleep(50 * 1000);
 	} while (now_s() < end);
 	/* gone: reap it to learn how it ended */
-	if (!r->dst_status[0] && dst_pid > 0 &&
-	    waitpid(dst_pid, &st, 0) == dst_pid) {
-		dst_pid = 0;
+	if (!r->dst_status[0] && dq->pid > 0 && t_qemu_wait(dq, -1, &st)) {
 		r->dst_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
 		if (!WIFSIGNALED(st))
 			printf("destination exited with %d\n",
@@ -411,7 +274,7 @@ static void wait_end(struct qmp *sq, struct qmp *dq, struct outcome *r)
 	}
 }
 
-static void set_rates(struct qmp *sq)
+static void set_rates(struct t_qemu *sq)
 {
 	char cmd[256];
 
@@ -420,29 +283,30 @@ static void set_rates(struct qmp *sq)
 		 "{\"max-bandwidth\":%llu,\"max-postcopy-bandwidth\":%llu}}",
 		 (unsigned long long)PRECOPY_BW,
 		 (unsigned long long)POSTCOPY_BW);
-	qmp_ok(sq, cmd);
+	t_qmp_ok(sq, cmd);
 }
 
 /* Source running with the pattern in its RAM; both QMPs set up. */
 static void start_pair(const char *src_file, const char *dst_file,
-		       struct qmp *sq, struct qmp *dq)
+		       struct t_qemu *sq, struct t_qemu *dq)
 {
 	char uri[128];
 
 	snprintf(uri, sizeof(uri), "unix:%s/mig.sock", tmp);
-	src_pid = start_qemu("src", src_file, "-S", NULL);
-	dst_pid = start_qemu("dst", dst_file, "-incoming", uri);
-	qmp_setup(sq, "src", &src_pid);
-	qmp_setup(dq, "dst", &dst_pid);
+	start_qemu(sq, "src", src_file, (const char *const[]){ "-S", NULL });
+	start_qemu(dq, "dst", dst_file,
+		   (const char *const[]){ "-incoming", uri, NULL });
+	qmp_setup(sq);
+	qmp_setup(dq);
 	write_pattern(src_file);
-	qmp_ok(sq, "{\"execute\":\"cont\"}");
+	t_qmp_ok(sq, "{\"execute\":\"cont\"}");
 	usleep(300 * 1000);
 	/* the guest has run and left the checked range alone */
 	T_EQ(check_pattern(sq, "src"), 0);
 	set_rates(sq);
 }
 
-static void migrate(struct qmp *sq, struct qmp *dq, enum steal_when when,
+static void migrate(struct t_qemu *sq, struct t_qemu *dq, enum steal_when when,
 		    struct outcome *r)
 {
 	struct t_hcount c0, c;
@@ -453,7 +317,7 @@ static void migrate(struct qmp *sq, struct qmp *dq, enum steal_when when,
 	t_hcount(T_MB2, -1, &c0);
 	snprintf(cmd, sizeof(cmd), "{\"execute\":\"migrate\",\"arguments\":"
 		 "{\"uri\":\"unix:%s/mig.sock\"}}", tmp);
-	qmp_ok(sq, cmd);
+	t_qmp_ok(sq, cmd);
 	wait_discard(&c0, r);
 	printf("at POSTCOPY_ADVISE: HugePages_Free +%" PRIu64 ", Rsvd +%"
 	       PRIu64 "\n", r->discarded, r->resv_rise);
@@ -463,7 +327,7 @@ static void migrate(struct qmp *sq, struct qmp *dq, enum steal_when when,
 		r->stolen = steal();
 	}
 	/* refused when the destination already died: that is recorded */
-	o = qmp_try(sq, "{\"execute\":\"migrate-start-postcopy\"}");
+	o = t_qmp_try(sq, "{\"execute\":\"migrate-start-postcopy\"}");
 	json_object_put(o);
 	wait_dst(dq, "postcopy-active", r);
 	r->saw_postcopy = !strcmp(r->dst_status, "postcopy-active");
@@ -482,13 +346,13 @@ static void migrate(struct qmp *sq, struct qmp *dq, enum steal_when when,
 		r->postcopy_s = now_s() - t0;
 }
 
-static void dst_checks(struct qmp *dq, struct outcome *r)
+static void dst_checks(struct t_qemu *dq, struct outcome *r)
 {
 	json_object *o, *ret;
 
 	if (strcmp(r->dst_status, "completed"))
 		return;
-	o = qmp_try(dq, "{\"execute\":\"query-status\"}");
+	o = t_qmp_try(dq, "{\"execute\":\"query-status\"}");
 	if (!o)
 		T_FAIL("destination gone after completing");
 	ret = t_jget(o, "return");
@@ -513,7 +377,7 @@ static void make_file(char *path, size_t len, const char *dir,
 static struct outcome run(const char *what, const char *dst_file,
 			  enum steal_when when)
 {
-	struct qmp sq = { -1, NULL }, dq = { -1, NULL };
+	struct t_qemu *sq = &src, *dq = &dst;
 	struct outcome r = { 0 };
 	double t0 = now_s();
 	char src_file[256];
@@ -521,9 +385,9 @@ static struct outcome run(const char *what, const char *dst_file,
 	make_file(src_file, sizeof(src_file), src_dir, "src");
 	printf("--- %s, thief %s\n", what, when == STEAL_AT_ADVISE ?
 	       "right after the ADVISE discard" : "once postcopy-active");
-	start_pair(src_file, dst_file, &sq, &dq);
-	migrate(&sq, &dq, when, &r);
-	dst_checks(&dq, &r);
+	start_pair(src_file, dst_file, sq, dq);
+	migrate(sq, dq, when, &r);
+	dst_checks(dq, &r);
 	printf("thief got %" PRIu64 " of %" PRIu64 " unclaimed pages (Rsvd +%"
 	       PRIu64 " then); "
 	       "source '%s', destination '%s'%s%s; postcopy %s %.1f s; "
@@ -536,11 +400,11 @@ static struct outcome run(const char *what, const char *dst_file,
 	       r.dst_running, r.pattern_ok ? "intact" : "not checked or wrong",
 	       now_s() - t0);
 	if (strcmp(r.dst_status, "completed")) {
-		show_log("src");
-		show_log("dst");
+		t_qemu_show_log(sq);
+		t_qemu_show_log(dq);
 	}
-	qmp_close(&sq);
-	qmp_close(&dq);
+	t_qemu_close(sq);
+	t_qemu_close(dq);
 	if (thief.pid)
 		free_thief();
 	kill_all();
@@ -630,9 +494,7 @@ int main(void)
 
 	if (geteuid() != 0)
 		t_skip("needs root (hugetlbfs mounts, the hugepage pool)");
-	if (access(QEMU, X_OK))
-		t_skip("%s not installed (scripts/deps installs "
-		       "qemu-system-x86)", QEMU);
+	t_qemu_require();
 	t_require_hugetlb(T_MB2);
 	t_res_dir();
 	src_dir = t_mount_hugetlbfs(T_MB2, NULL);
