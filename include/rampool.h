@@ -997,6 +997,83 @@ RAMPOOL_API void rampool_block_serve_stop(struct rampool_block *block);
  */
 RAMPOOL_API int rampool_block_postcopy_end(struct rampool_block *block);
 
+/* ---- plans: will this incoming VM fit? (poolctl check) ------------------ */
+
+/*
+ * A plan is the list of RAM blocks an incoming VM needs: read from a
+ * manifest (JSON, rampool-manifest(5)) or from the start of a QEMU
+ * migration stream. It is checked against the host (per node and page
+ * size, counting what is promised already) and can be reserved as one
+ * group, a member per block.
+ */
+struct rampool_plan;
+
+/* rampool_plan_block flags */
+/* virtio-mem: size is the plugged part of region */
+#define RAMPOOL_PLAN_F_SPARSE		(1u << 0)
+/* sparse, but the source had no plugged bitmap (a QEMU stream without a
+ * virtio-mem-device-early section): the whole region is assumed */
+#define RAMPOOL_PLAN_F_PLUGGED_UNKNOWN	(1u << 1)
+/* the source gave no page size (or node): the plan options' defaults */
+#define RAMPOOL_PLAN_F_DEFAULTED	(1u << 2)
+/* the manifest's "headroom": needed beside the blocks (id "headroom") */
+#define RAMPOOL_PLAN_F_HEADROOM		(1u << 3)
+
+struct rampool_plan_block {
+	size_t sz;		/* set by the caller */
+	const char *id;		/* as given; valid while the plan lives */
+	uint64_t size;		/* bytes to reserve */
+	uint64_t region;	/* the block's whole length (>= size) */
+	uint64_t page_size;	/* the base page size: shmem */
+	int node;		/* RAMPOOL_NODE_ANY: any node */
+	enum rampool_res_backing backing;
+	unsigned int flags;	/* RAMPOOL_PLAN_F_* */
+};
+
+struct rampool_plan_opts {
+	size_t sz;		/* sizeof(struct rampool_plan_opts) */
+	/*
+	 * Page size and node of blocks the source does not describe (a
+	 * QEMU stream records neither), by block id:
+	 * "pc.ram=2M@0,mem1=1G@1,rom=4K" ("@N" optional: any node). A
+	 * manifest's own fields win over it. NULL: none.
+	 */
+	const char *map;
+	/* for blocks the source and the map leave open; 0: the base page
+	 * (shmem, counted against MemAvailable) */
+	uint64_t default_page_size;
+};
+
+/*
+ * Reads a manifest (len bytes of JSON text) into *out. Strict: a wrong
+ * type, a negative, fractional or overflowing size, an unknown page size,
+ * a duplicate id is -EINVAL, logged with the JSON path of the bad field
+ * ("$.blocks[2].size"); an unknown key is logged as a warning. *out
+ * untouched on failure.
+ */
+RAMPOOL_API int rampool_plan_from_manifest(struct rampool_pool *pool,
+					   const char *text, size_t len,
+					   const struct rampool_plan_opts *opts,
+					   struct rampool_plan **out);
+/*
+ * Reads a QEMU migration stream from fd up to its first page data (the
+ * header, configuration, the RAM section's block list, virtio-mem early
+ * sections), never further, and makes a plan of its RAM blocks. A
+ * truncated, corrupt or unsupported stream is -EINVAL (-EPROTO: stream
+ * version 2), logged with the byte offset of the problem; read errors
+ * are -errno.
+ */
+RAMPOOL_API int rampool_plan_from_qemu_stream(struct rampool_pool *pool,
+					      int fd,
+					      const struct rampool_plan_opts *opts,
+					      struct rampool_plan **out);
+RAMPOOL_API unsigned int rampool_plan_count(const struct rampool_plan *plan);
+/* Block idx (from 0) into *info up to info->sz; -ERANGE past the last. */
+RAMPOOL_API int rampool_plan_block(const struct rampool_plan *plan,
+				   unsigned int idx,
+				   struct rampool_plan_block *info);
+RAMPOOL_API void rampool_plan_free(struct rampool_plan *plan);
+
 #ifdef __cplusplus
 }
 #endif

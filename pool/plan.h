@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* plan.h: inside pool/: a plan's blocks as the readers (manifest, QEMU stream) build them and the check reads them. */
+#ifndef RP_PLAN_H
+#define RP_PLAN_H
+
+#include <stdint.h>
+
+#include "rampool.h"
+
+#define PLAN_ID_MAX 255		/* bytes of a block id (a QEMU idstr: u8) */
+
+struct plan_block {
+	char *id;
+	uint64_t size, region, page_size;
+	int node;
+	enum rampool_res_backing backing;
+	unsigned int flags;
+};
+
+struct rampool_plan {
+	struct plan_block *b;
+	unsigned int n, cap;
+};
+
+/* An empty plan; -ENOMEM. */
+int plan_new(struct rampool_plan **out);
+/*
+ * Appends a copy of *b (its id copied). -EEXIST an id already there,
+ * -EINVAL an id empty or longer than PLAN_ID_MAX, size > region, a zero
+ * size or page size; -ENOMEM. The plan is unchanged on failure.
+ */
+int plan_add(struct rampool_plan *p, const struct plan_block *b);
+/* The block of that id, or NULL. */
+struct plan_block *plan_find(struct rampool_plan *p, const char *id);
+
+/*
+ * Parses a --map text ("pc.ram=2M@0,mem1=1G@1,rom=4K") and calls fn for
+ * each entry, in order: id (NUL-terminated copy), page size, node
+ * (RAMPOOL_NODE_ANY without "@N"). -EINVAL with the bad entry logged;
+ * fn's non-zero return stops it and is returned.
+ */
+struct rp_log;
+int plan_map_each(const char *map, const struct rp_log *log,
+		  int (*fn)(void *ctx, const char *id, uint64_t page_size,
+			    int node),
+		  void *ctx);
+
+#endif
