@@ -1074,6 +1074,62 @@ RAMPOOL_API int rampool_plan_block(const struct rampool_plan *plan,
 				   struct rampool_plan_block *info);
 RAMPOOL_API void rampool_plan_free(struct rampool_plan *plan);
 
+struct rampool_check_opts {
+	size_t sz;		/* sizeof(struct rampool_check_opts) */
+	/*
+	 * A cgroup v2 directory (e.g. /sys/fs/cgroup/machine.slice) whose
+	 * hugetlb.<size>.max and .rsvd.max, less their .current, bound what
+	 * the VM's processes may take. NULL: none.
+	 */
+	const char *cgroup;
+};
+
+/* One line of a check: need and what can be had, per node and page size. */
+struct rampool_check_row {
+	size_t sz;		/* set by the caller */
+	int node;		/* RAMPOOL_NODE_ANY: host-wide (all of them) */
+	uint64_t page_size;
+	enum rampool_res_backing backing;
+	uint64_t need;		/* the plan's blocks there */
+	/* what rampool_reservation_new would grant there now: free pages
+	 * (memory for shmem) less every promise, within the cgroup's room */
+	uint64_t grantable;
+	uint64_t cgroup_room;	/* UINT64_MAX: no cgroup limit */
+	uint64_t short_by;	/* need - grantable, or 0 */
+	/* a short node row: a node where the same need would fit now;
+	 * RAMPOOL_NODE_ANY: none (or not a node row) */
+	int fits_on;
+};
+
+struct rampool_check;
+
+/*
+ * Checks the plan against this host now: one row per node and page size
+ * the plan uses, and a host-wide row per page size where blocks share
+ * the host's pool (several nodes, or blocks on no node). Counted: the
+ * kernel's free pages, every reservation of the ledger and every foreign
+ * one (the kernel's resv), the cgroup's limits; for shmem the memory
+ * available less what the ledger owes. Nothing is reserved: a check is a
+ * snapshot (rampool_plan_reserve checks under the ledger's lock).
+ *
+ * Returns 0 when every row fits, -ENOSPC when one does not (*out is
+ * filled in both cases); -EINVAL a bad plan or options (a page size the
+ * host has no pool of is not an error: its rows show 0 grantable);
+ * -EACCES the ledger or the cgroup files are not readable; other errors
+ * of the kernel and SQLite (*out untouched). On a pool reading a
+ * recorded tree (sysroot) the ledger is left out: it describes this host.
+ */
+RAMPOOL_API int rampool_plan_check(struct rampool_pool *pool,
+				   const struct rampool_plan *plan,
+				   const struct rampool_check_opts *opts,
+				   struct rampool_check **out);
+RAMPOOL_API unsigned int rampool_check_count(const struct rampool_check *c);
+/* Row idx (from 0) into *row up to row->sz; -ERANGE past the last. */
+RAMPOOL_API int rampool_check_row(const struct rampool_check *c,
+				  unsigned int idx,
+				  struct rampool_check_row *row);
+RAMPOOL_API void rampool_check_free(struct rampool_check *c);
+
 #ifdef __cplusplus
 }
 #endif
