@@ -19,6 +19,8 @@ static const struct cmd commands[] = {
 	{ "audit", cmd_audit, "compare the ledger with files, mounts and kernel" },
 	{ "discard", cmd_discard,
 	  "give a reservation's pages back, its capacity kept" },
+	{ "check", cmd_check,
+	  "will a VM (manifest, QEMU stream) fit here now?" },
 };
 
 static void help(void)
