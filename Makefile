@@ -243,6 +243,15 @@ $(BUILD)/bench/discard $(BUILD)/bench/uffd: $(BUILD)/bench/%: bench/%.c \
 		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' \
 		$(call pc_libs,json-c) -lpthread $(LDFLAGS)
 
+$(BUILD)/bench/check: bench/check.c bench/util.c bench/util.h \
+		include/rampool.h $(SOLIB)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) \
+		$(filter %.c,$^) -o $@ \
+		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' \
+		$(call pc_libs,json-c) -lpthread $(LDFLAGS)
+
 $(BUILD)/bench/uffd_minor: bench/uffd_minor.c bench/util.c bench/util.h \
 		include/rampool.h $(SOLIB)
 	@mkdir -p $(dir $@)
@@ -261,12 +270,13 @@ DISCARD_ARGS ?=
 UFFD_ARGS ?=
 MINOR_ARGS ?=
 bench: all $(BUILD)/bench/prealloc $(BUILD)/bench/reserve $(BUILD)/bench/discard \
-	$(BUILD)/bench/uffd $(BUILD)/bench/uffd_minor
+	$(BUILD)/bench/uffd $(BUILD)/bench/uffd_minor $(BUILD)/bench/check
 	$(Q)scripts/hplock $(BUILD)/bench/prealloc $(BENCH_ARGS)
 	$(Q)scripts/hplock $(BUILD)/bench/reserve $(RESERVE_ARGS)
 	$(Q)scripts/hplock $(BUILD)/bench/discard $(DISCARD_ARGS)
 	$(Q)scripts/hplock $(BUILD)/bench/uffd $(UFFD_ARGS)
 	$(Q)scripts/hplock $(BUILD)/bench/uffd_minor $(MINOR_ARGS)
+	$(Q)scripts/hplock $(BUILD)/bench/check
 
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude
