@@ -17,7 +17,7 @@
 
 #define INTENT_DIR "intent"
 
-struct plan {
+struct res_plan {
 	const char *name;
 	struct rampool_reservation_opts o;
 	struct ledger_row row;
@@ -73,7 +73,7 @@ static int read_opts(struct rampool_pool *pool,
 }
 
 static int check_page_size(struct rampool_pool *pool, const struct topo *t,
-			   struct plan *p)
+			   struct res_plan *p)
 {
 	uint64_t ps = p->o.page_size, base = (uint64_t)sysconf(_SC_PAGESIZE);
 
@@ -96,7 +96,7 @@ static int check_page_size(struct rampool_pool *pool, const struct topo *t,
 }
 
 /* Splits the size over the nodes asked into needs[] and the row's shares. */
-static int plan_shares(struct rampool_pool *pool, struct plan *p)
+static int res_plan_shares(struct rampool_pool *pool, struct res_plan *p)
 {
 	const struct rampool_reservation_opts *o = &p->o;
 	uint64_t ps = p->row.page_size, sum = 0, size = o->size;
@@ -172,7 +172,7 @@ static int plan_shares(struct rampool_pool *pool, struct plan *p)
  * transaction, removed after the commit. A process killed in between
  * leaves it; res_recover then removes the objects no row explains.
  */
-static int intent_write(struct rampool_pool *pool, struct plan *p)
+static int intent_write(struct rampool_pool *pool, struct res_plan *p)
 {
 	char dir[4096];
 	FILE *f;
@@ -210,14 +210,14 @@ static int intent_write(struct rampool_pool *pool, struct plan *p)
 	return 0;
 }
 
-static void intent_done(struct plan *p)
+static void intent_done(struct res_plan *p)
 {
 	if (p->intent[0])
 		unlink(p->intent);
 	p->intent[0] = 0;
 }
 
-static int make_hugetlb(struct rampool_pool *pool, struct plan *p)
+static int make_hugetlb(struct rampool_pool *pool, struct res_plan *p)
 {
 	const struct resmount_ops *ops = res_mops(pool);
 	uint64_t bytes = p->row.size + p->row.extra;
@@ -264,7 +264,7 @@ static int make_hugetlb(struct rampool_pool *pool, struct plan *p)
 	return 0;
 }
 
-static int make_shmem(struct rampool_pool *pool, struct plan *p)
+static int make_shmem(struct rampool_pool *pool, struct res_plan *p)
 {
 	const struct resmount_ops *ops = res_mops(pool);
 	char dir[4096];
@@ -295,7 +295,7 @@ static int make_shmem(struct rampool_pool *pool, struct plan *p)
 }
 
 /* Closes the file and removes what make_* made. */
-static void drop_objects(struct rampool_pool *pool, struct plan *p)
+static void drop_objects(struct rampool_pool *pool, struct res_plan *p)
 {
 	if (p->fd >= 0)
 		close(p->fd);
@@ -305,7 +305,7 @@ static void drop_objects(struct rampool_pool *pool, struct plan *p)
 
 /* In one transaction: the check, the kernel objects and the row. */
 static int create(struct rampool_pool *pool, struct ledger *l,
-		  struct plan *p)
+		  struct res_plan *p)
 {
 	struct ledger_row *old = malloc(sizeof(*old));
 	struct topo *t = NULL;
@@ -375,7 +375,7 @@ static void shifted(void *data, uint64_t done, uint64_t total)
  * (bound before any page, placement checked: DESIGN 5, 5b). Outside the
  * ledger's lock: the row is pending meanwhile.
  */
-static int populate(struct rampool_pool *pool, struct plan *p)
+static int populate(struct rampool_pool *pool, struct res_plan *p)
 {
 	struct progress_shift ps = {
 		.fn = p->o.progress, .data = p->o.progress_data,
@@ -429,7 +429,7 @@ static int populate(struct rampool_pool *pool, struct plan *p)
 }
 
 /* After populating: the shares' figures and the row ready, in the ledger. */
-static int finish(struct ledger *l, struct plan *p)
+static int finish(struct ledger *l, struct res_plan *p)
 {
 	int ret = ledger_begin(l);
 
@@ -446,7 +446,7 @@ static int finish(struct ledger *l, struct plan *p)
 }
 
 /* A failed populate: the row and everything it made go. */
-static void undo(struct rampool_pool *pool, struct ledger *l, struct plan *p)
+static void undo(struct rampool_pool *pool, struct ledger *l, struct res_plan *p)
 {
 	if (p->fd >= 0)
 		close(p->fd);
@@ -459,11 +459,11 @@ static void undo(struct rampool_pool *pool, struct ledger *l, struct plan *p)
 		ledger_commit(l);
 }
 
-static int plan_new(struct rampool_pool *pool, const char *name,
+static int res_plan_new(struct rampool_pool *pool, const char *name,
 		    const struct rampool_reservation_opts *opts,
-		    struct plan **out)
+		    struct res_plan **out)
 {
-	struct plan *p;
+	struct res_plan *p;
 	int ret;
 
 	if (res_name_check(name)) {
@@ -517,21 +517,21 @@ int rampool_reservation_new(struct rampool_pool *pool, const char *name,
 {
 	struct ledger *l = NULL;
 	struct topo *t = NULL;
-	struct plan *p;
+	struct res_plan *p;
 	int ret;
 
 	if (!pool)
 		return -EINVAL;
 	res_shortfall_clear(pool);
 	atomic_store(&pool->cancel, false);
-	ret = plan_new(pool, name, opts, &p);
+	ret = res_plan_new(pool, name, opts, &p);
 	if (ret)
 		return ret;
 	ret = res_counters(pool, &t);
 	if (!ret)
 		ret = check_page_size(pool, t, p);
 	if (!ret)
-		ret = plan_shares(pool, p);
+		ret = res_plan_shares(pool, p);
 	if (!ret)
 		ret = res_open_write(pool, &l);
 	if (!ret && geteuid()) {

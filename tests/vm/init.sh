@@ -139,6 +139,14 @@ run_func_tests() {
 		if [ ! -f "$t" ] || [ ! -x "$t" ]; then
 			continue
 		fi
+		case ${t##*/} in
+		inject_res)
+			# hundreds of reservations under TCG pass the per-test
+			# limit, and nothing in it depends on the nodes: the
+			# host's make check runs it
+			info "${t##*/}: left to the host's make check"
+			continue ;;
+		esac
 		n=$((n + 1))
 		check "${t##*/}" run_func "$t"
 	done
