@@ -1130,6 +1130,45 @@ RAMPOOL_API int rampool_check_row(const struct rampool_check *c,
 				  struct rampool_check_row *row);
 RAMPOOL_API void rampool_check_free(struct rampool_check *c);
 
+struct rampool_group_opts {
+	size_t sz;		/* sizeof(struct rampool_group_opts) */
+	long long owner_uid;	/* as in rampool_reservation_opts */
+	unsigned int flags;	/* RAMPOOL_RES_PREALLOC */
+	unsigned int threads;	/* populating threads per member */
+	const char *cgroup;	/* as in rampool_check_opts */
+};
+
+/*
+ * Reserves the whole plan at once as the group name: one member per
+ * block, each a reservation of its own (its page size, node and file:
+ * rampool_group_path), all or nothing. The check runs under the ledger's
+ * lock with the kernel's counters read there, so of two groups that each
+ * fit alone but not together exactly one is granted. With
+ * RAMPOOL_RES_PREALLOC every member is then populated on its node; a
+ * failure there releases the whole group.
+ *
+ * check (may be NULL): the rows of the check made under the lock (see
+ * rampool_plan_check), also after -ENOSPC; the caller frees them.
+ * Errors: -EINVAL bad name (a reservation's rules) or plan (no block,
+ * more than 99,999), options; -EEXIST name is a reservation or a group;
+ * -ENOSPC does not fit (nothing made); -EPERM not root; and
+ * rampool_reservation_new's. Nothing is left behind on failure.
+ * rampool_reservation_release(name) releases a group.
+ */
+RAMPOOL_API int rampool_plan_reserve(struct rampool_pool *pool,
+				     const struct rampool_plan *plan,
+				     const char *name,
+				     const struct rampool_group_opts *opts,
+				     struct rampool_check **check);
+/*
+ * The backing file of the member of group name that backs block (the
+ * id as in the plan), copied into buf: -ENOENT no such group or block,
+ * -ERANGE len too small, -EPERM not the owner or root.
+ */
+RAMPOOL_API int rampool_group_path(struct rampool_pool *pool,
+				   const char *name, const char *block,
+				   char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

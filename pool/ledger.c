@@ -88,6 +88,13 @@ static const char *const migrations[] = {
 	[0] = NULL,	/* 0 -> 1 is schema_v1 itself */
 	[1] = "ALTER TABLE res_node ADD COLUMN owed INTEGER NOT NULL"
 	      " DEFAULT 0;",
+	/*
+	 * 3: a group's members (rampool_plan_reserve): grp, the group's
+	 * name; block, the RAM block id the member backs, as given.
+	 */
+	[2] = "ALTER TABLE res ADD COLUMN grp TEXT;"
+	      "ALTER TABLE res ADD COLUMN block TEXT;"
+	      "CREATE INDEX res_grp ON res(grp) WHERE grp IS NOT NULL;",
 };
 
 static int sql_err(struct ledger *l, int rc, const char *what)

@@ -10,7 +10,7 @@
 #include "pool.h"
 
 #define LEDGER_FILE "ledger.db"
-#define LEDGER_SCHEMA 2
+#define LEDGER_SCHEMA 3
 #define LEDGER_MAX_NODES 64	/* per row: a guest spans a few nodes */
 
 /* Row kinds */
@@ -44,6 +44,8 @@ struct ledger_row {
 	uint64_t pid_start;	/* the owner's start time (clock ticks) */
 	unsigned int flags;	/* LEDGER_F_* */
 	int64_t created;
+	char grp[RAMPOOL_NAME_MAX + 1];	/* a group member: the group; else "" */
+	char block[256];		/* a member: its RAM block id */
 	unsigned int nr_nodes;
 	struct ledger_node nodes[LEDGER_MAX_NODES];
 };
@@ -107,6 +109,10 @@ int ledger_set_owed(struct ledger *l, int64_t id, int node, uint64_t owed);
 int ledger_set_size(struct ledger *l, int64_t id, uint64_t size,
 		    uint64_t extra, int node, uint64_t node_size);
 
+/* Calls fn for each member of group grp (name order); as ledger_each. */
+int ledger_each_member(struct ledger *l, const char *grp,
+		       int (*fn)(void *ctx, const struct ledger_row *r),
+		       void *ctx);
 /* Calls fn for each row (name order); stops at fn's first non-zero. */
 int ledger_each(struct ledger *l, bool owned_only,
 		int (*fn)(void *ctx, const struct ledger_row *r), void *ctx);

@@ -81,8 +81,8 @@ int ledger_insert(struct ledger *l, struct ledger_row *r)
 {
 	static const char sql[] =
 		"INSERT INTO res(name, kind, backing, page_size, size, extra,"
-		" state, uid, pid, pid_start, flags, created)"
-		" VALUES(?,?,?,?,?,?,?,?,?,?,?,?)";
+		" state, uid, pid, pid_start, flags, created, grp, block)"
+		" VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 	sqlite3_stmt *st;
 	int ret = prep(l, sql, &st);
 
@@ -100,6 +100,10 @@ int ledger_insert(struct ledger *l, struct ledger_row *r)
 	sqlite3_bind_int64(st, 10, (sqlite3_int64)r->pid_start);
 	sqlite3_bind_int(st, 11, (int)r->flags);
 	sqlite3_bind_int64(st, 12, r->created);
+	if (r->grp[0]) {
+		sqlite3_bind_text(st, 13, r->grp, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 14, r->block, -1, SQLITE_STATIC);
+	}
 	ret = done(l, st, "insert row");
 	if (ret)
 		return ret;
@@ -125,6 +129,11 @@ static void row_from(sqlite3_stmt *st, struct ledger_row *r)
 	r->pid_start = (uint64_t)sqlite3_column_int64(st, 10);
 	r->flags = (unsigned int)sqlite3_column_int(st, 11);
 	r->created = sqlite3_column_int64(st, 12);
+	name = sqlite3_column_text(st, 13);
+	snprintf(r->grp, sizeof(r->grp), "%s", name ? (const char *)name : "");
+	name = sqlite3_column_text(st, 14);
+	snprintf(r->block, sizeof(r->block), "%s",
+		 name ? (const char *)name : "");
 }
 
 static int load_nodes(struct ledger *l, struct ledger_row *r)
@@ -157,13 +166,26 @@ static int load_nodes(struct ledger *l, struct ledger_row *r)
 	return ret;
 }
 
-#define ROW_COLS "id, name, kind, backing, page_size, size, extra, state," \
-		 " uid, pid, pid_start, flags, created"
+/* schema 3's columns; a reader of an older ledger reads NULLs for them */
+#define ROW_COLS_BASE "id, name, kind, backing, page_size, size, extra," \
+		      " state, uid, pid, pid_start, flags, created"
+#define ROW_COLS(l) ((l)->schema >= 3 ? ROW_COLS_BASE ", grp, block" \
+				      : ROW_COLS_BASE ", NULL, NULL")
+
+/* "SELECT <the row's columns> FROM res <tail>", prepared. */
+static int prep_rows(struct ledger *l, const char *tail, sqlite3_stmt **st)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM res %s", ROW_COLS(l),
+		 tail);
+	return prep(l, sql, st);
+}
 
 int ledger_get(struct ledger *l, const char *name, struct ledger_row *r)
 {
 	sqlite3_stmt *st;
-	int ret = prep(l, "SELECT " ROW_COLS " FROM res WHERE name = ?", &st);
+	int ret = prep_rows(l, "WHERE name = ?", &st);
 	int rc;
 
 	if (ret)
@@ -178,20 +200,13 @@ int ledger_get(struct ledger *l, const char *name, struct ledger_row *r)
 	return ret ? ret : load_nodes(l, r);
 }
 
-int ledger_each(struct ledger *l, bool owned_only,
+/* fn for each row st yields (its parameters bound). */
+static int each(struct ledger *l, sqlite3_stmt *st,
 		int (*fn)(void *ctx, const struct ledger_row *r), void *ctx)
 {
-	const char *sql = owned_only ?
-		"SELECT " ROW_COLS " FROM res INDEXED BY res_pid WHERE pid != 0" :
-		"SELECT " ROW_COLS " FROM res ORDER BY name";
-	struct ledger_row *r;
-	sqlite3_stmt *st;
-	int ret, rc;
+	struct ledger_row *r = malloc(sizeof(*r));
+	int ret = r ? 0 : -ENOMEM, rc = SQLITE_DONE;
 
-	r = malloc(sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	ret = prep(l, sql, &st);
 	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		row_from(st, r);
 		ret = load_nodes(l, r);
@@ -203,6 +218,33 @@ int ledger_each(struct ledger *l, bool owned_only,
 	sqlite3_finalize(st);
 	free(r);
 	return ret;
+}
+
+int ledger_each(struct ledger *l, bool owned_only,
+		int (*fn)(void *ctx, const struct ledger_row *r), void *ctx)
+{
+	sqlite3_stmt *st;
+	int ret = prep_rows(l, owned_only ?
+				    "INDEXED BY res_pid WHERE pid != 0" :
+				    "ORDER BY name", &st);
+
+	return ret ? ret : each(l, st, fn, ctx);
+}
+
+int ledger_each_member(struct ledger *l, const char *grp,
+		       int (*fn)(void *ctx, const struct ledger_row *r),
+		       void *ctx)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (l->schema < 3)
+		return 0;	/* no groups before schema 3 */
+	ret = prep_rows(l, "WHERE grp = ? ORDER BY name", &st);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, grp, -1, SQLITE_TRANSIENT);
+	return each(l, st, fn, ctx);
 }
 
 int ledger_delete(struct ledger *l, int64_t id)

@@ -45,4 +45,15 @@ int plan_map_each(const char *map, const struct rp_log *log,
 			    int node),
 		  void *ctx);
 
+/*
+ * rampool_plan_check with the caller's ledger (NULL: nothing promised)
+ * and counters: a group's reservation runs it under the ledger's lock.
+ * 0 fits, -ENOSPC not (*out filled both times), or an error.
+ */
+struct ledger;
+struct topo;
+int plan_check_run(struct rampool_pool *pool, const struct rampool_plan *plan,
+		   const char *cgroup, struct ledger *l, const struct topo *t,
+		   struct rampool_check **out);
+
 #endif

@@ -268,33 +268,45 @@ static int check_opts(struct rampool_pool *pool,
 	return 0;
 }
 
+int plan_check_run(struct rampool_pool *pool, const struct rampool_plan *plan,
+		   const char *cgroup, struct ledger *l, const struct topo *t,
+		   struct rampool_check **out)
+{
+	struct rampool_check_opts o = { .sz = sizeof(o), .cgroup = cgroup };
+	struct rampool_check *c = calloc(1, sizeof(*c));
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	ret = add_needs(c, plan);
+	if (!ret)
+		ret = fill(pool, l, t, &o, c);
+	if (ret && ret != -ENOSPC) {
+		rampool_check_free(c);
+		return ret;
+	}
+	*out = c;
+	return ret;
+}
+
 int rampool_plan_check(struct rampool_pool *pool,
 		       const struct rampool_plan *plan,
 		       const struct rampool_check_opts *opts,
 		       struct rampool_check **out)
 {
 	struct rampool_check_opts o;
-	struct rampool_check *c;
 	struct ledger *l = NULL;
 	struct topo *t = NULL;
-	bool live;
 	int ret;
 
 	if (!pool || !plan || !out)
 		return -EINVAL;
 	ret = check_opts(pool, opts, &o);
-	if (ret)
-		return ret;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	ret = add_needs(c, plan);
-	live = !strcmp(pool->sysroot, "/");
 	if (!ret)
 		ret = topo_snapshot_flags(pool->sysroot, &pool->log,
 					  TOPO_NO_MOUNTS, &t);
 	/* a recorded tree is another host: this ledger is not its */
-	if (!ret && live) {
+	if (!ret && !strcmp(pool->sysroot, "/")) {
 		ret = ledger_open(pool, LEDGER_READ, &l);
 		if (ret == -ENOENT) {
 			l = NULL;	/* nothing promised yet */
@@ -302,14 +314,9 @@ int rampool_plan_check(struct rampool_pool *pool,
 		}
 	}
 	if (!ret)
-		ret = fill(pool, l, t, &o, c);
+		ret = plan_check_run(pool, plan, o.cgroup, l, t, out);
 	ledger_close(l);
 	topo_free(t);
-	if (ret && ret != -ENOSPC) {
-		rampool_check_free(c);
-		return ret;
-	}
-	*out = c;
 	return ret;
 }
 

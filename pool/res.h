@@ -11,7 +11,14 @@
 
 struct topo;
 
-/* 0 when name matches [A-Za-z0-9][A-Za-z0-9._-]{0,63}, else -EINVAL. */
+/* A name a user gives: [A-Za-z0-9][A-Za-z0-9._-]{0,63}; 0 or -EINVAL. */
+int res_user_name_check(const char *name);
+/*
+ * A row's name: a user's, or a group's member "GROUP:INDEX" (INDEX: up
+ * to RES_MEMBER_DIGITS digits; ':' is in no user's name, so a member
+ * never takes one). 0 or -EINVAL.
+ */
+#define RES_MEMBER_DIGITS 5
 int res_name_check(const char *name);
 
 /*
@@ -118,6 +125,37 @@ uint64_t res_populated_now(const struct rampool_pool *pool,
 void res_row_figures(const struct rampool_pool *pool,
 		     const struct ledger_row *r,
 		     struct rampool_reservation_node_info *nodes);
+
+/* ---- making reservations (res_new.c), for groups (res_group.c) ---- */
+
+/* One reservation being made. */
+struct res_plan;
+/*
+ * Reads opts for a reservation called name (a user's name, or a group
+ * member's "GROUP:INDEX") against the counters t: page size, shares.
+ * -EINVAL logged; -ENOMEM.
+ */
+int res_plan_prepare(struct rampool_pool *pool, const char *name,
+		     const struct rampool_reservation_opts *opts,
+		     const struct topo *t, struct res_plan **out);
+/* Its row, to fill in before res_plan_make (a member's grp and block). */
+struct ledger_row *res_plan_row(struct res_plan *p);
+/* Inside the caller's transaction: intent, kernel objects, row; on
+ * failure what it made is gone. */
+int res_plan_make(struct rampool_pool *pool, struct ledger *l,
+		  struct res_plan *p);
+/* After the transaction: not committed, the objects go; the intent goes. */
+void res_plan_made(struct rampool_pool *pool, struct res_plan *p,
+		   bool committed);
+/* With RAMPOOL_RES_PREALLOC: populate and mark ready, else undo. */
+int res_plan_fill(struct rampool_pool *pool, struct ledger *l,
+		  struct res_plan *p);
+void res_plan_free(struct res_plan *p);
+/* Releases every member of group name (res_group.c); -ENOENT no group. */
+int res_group_release(struct rampool_pool *pool, const char *name);
+/* -EEXIST (logged) when name is a row or a group; 0 when free. */
+int res_name_taken(struct rampool_pool *pool, struct ledger *l,
+		   const char *name);
 
 /* A VMM's block in the ledger (block_ledger.c). */
 struct block_ledger_spec {

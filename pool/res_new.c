@@ -303,54 +303,90 @@ static void drop_objects(struct rampool_pool *pool, struct res_plan *p)
 	res_destroy_objects(pool, &p->row);
 }
 
-/* In one transaction: the check, the kernel objects and the row. */
-static int create(struct rampool_pool *pool, struct ledger *l,
-		  struct res_plan *p)
+/*
+ * Inside the caller's transaction: the intent file, the kernel objects
+ * and the row. On failure what it made is gone (its intent too).
+ */
+static int make_one(struct rampool_pool *pool, struct ledger *l,
+		    struct res_plan *p)
 {
-	struct ledger_row *old = malloc(sizeof(*old));
-	struct topo *t = NULL;
-	int ret;
+	int ret = intent_write(pool, p);
 
-	if (!old)
-		return -ENOMEM;
-	ret = ledger_begin(l);
-	if (ret)
-		goto out;
-	/* the counters are read under the ledger's lock: they are what counts */
-	ret = res_counters(pool, &t);
-	if (ret) {
-		ledger_rollback(l);
-		goto out;
-	}
-	ret = ledger_get(l, p->name, old);
-	if (!ret) {
-		rp_err(&pool->log, "reserve: %s exists", p->name);
-		ret = -EEXIST;
-	} else if (ret == -ENOENT) {
-		ret = res_check(pool, l, t, p->row.page_size, p->row.backing,
-				p->needs, p->nr_needs);
-	}
-	if (!ret)
-		ret = intent_write(pool, p);
 	if (!ret)
 		ret = p->row.backing == RAMPOOL_RES_HUGETLB ?
 			      make_hugetlb(pool, p) : make_shmem(pool, p);
 	if (!ret) {
 		ret = ledger_insert(l, &p->row);
-		if (!ret)
-			ret = ledger_commit(l);
 		if (ret)
 			drop_objects(pool, p);
 	}
-	if (ret) {
+	if (ret)
+		intent_done(p);
+	return ret;
+}
+
+static int count_row(void *ctx, const struct ledger_row *r)
+{
+	(void)r;
+	(*(unsigned int *)ctx)++;
+	return 0;
+}
+
+int res_name_taken(struct rampool_pool *pool, struct ledger *l,
+		   const char *name)
+{
+	struct ledger_row *old = malloc(sizeof(*old));
+	unsigned int members = 0;
+	int ret;
+
+	if (!old)
+		return -ENOMEM;
+	ret = ledger_get(l, name, old);
+	free(old);
+	if (!ret) {
+		rp_err(&pool->log, "reserve: %s exists", name);
+		return -EEXIST;
+	}
+	if (ret != -ENOENT)
+		return ret;
+	ret = ledger_each_member(l, name, count_row, &members);
+	if (!ret && members) {
+		rp_err(&pool->log, "reserve: %s is a group of %u members",
+		       name, members);
+		ret = -EEXIST;
+	}
+	return ret;
+}
+
+/* In one transaction: the check, the kernel objects and the row. */
+static int create(struct rampool_pool *pool, struct ledger *l,
+		  struct res_plan *p)
+{
+	struct topo *t = NULL;
+	int ret;
+
+	ret = ledger_begin(l);
+	if (ret)
+		return ret;
+	/* the counters are read under the ledger's lock: they are what counts */
+	ret = res_counters(pool, &t);
+	if (!ret)
+		ret = res_name_taken(pool, l, p->name);
+	if (!ret)
+		ret = res_check(pool, l, t, p->row.page_size, p->row.backing,
+				p->needs, p->nr_needs);
+	if (!ret)
+		ret = make_one(pool, l, p);
+	if (!ret) {
+		ret = ledger_commit(l);
+		if (ret)
+			drop_objects(pool, p);
 		/* gone before the lock is: the next maker finds no intent */
 		intent_done(p);
+	} else {
 		ledger_rollback(l);
 	}
-	intent_done(p);
-out:
 	topo_free(t);
-	free(old);
 	return ret;
 }
 
@@ -466,7 +502,8 @@ static int res_plan_new(struct rampool_pool *pool, const char *name,
 	struct res_plan *p;
 	int ret;
 
-	if (res_name_check(name)) {
+	if (strchr(name ? name : "", ':') ? res_name_check(name)
+					  : res_user_name_check(name)) {
 		rp_err(&pool->log, "reserve: bad name '%s' (letters, digits, "
 		       "'.', '_', '-'; at most %d; not starting with a "
 		       "symbol)", name ? name : "(null)", RAMPOOL_NAME_MAX);
@@ -512,26 +549,90 @@ static int res_plan_new(struct rampool_pool *pool, const char *name,
 	return 0;
 }
 
+int res_plan_prepare(struct rampool_pool *pool, const char *name,
+		     const struct rampool_reservation_opts *opts,
+		     const struct topo *t, struct res_plan **out)
+{
+	struct res_plan *p;
+	int ret = res_plan_new(pool, name, opts, &p);
+
+	if (ret)
+		return ret;
+	ret = check_page_size(pool, t, p);
+	if (!ret)
+		ret = res_plan_shares(pool, p);
+	if (ret) {
+		free(p);
+		return ret;
+	}
+	*out = p;
+	return 0;
+}
+
+struct ledger_row *res_plan_row(struct res_plan *p)
+{
+	return &p->row;
+}
+
+int res_plan_make(struct rampool_pool *pool, struct ledger *l,
+		  struct res_plan *p)
+{
+	return make_one(pool, l, p);
+}
+
+void res_plan_made(struct rampool_pool *pool, struct res_plan *p,
+		   bool committed)
+{
+	if (!committed)
+		drop_objects(pool, p);
+	intent_done(p);
+}
+
+int res_plan_fill(struct rampool_pool *pool, struct ledger *l,
+		  struct res_plan *p)
+{
+	int ret;
+
+	if (!(p->o.flags & RAMPOOL_RES_PREALLOC))
+		return 0;
+	ret = populate(pool, p);
+	if (!ret)
+		ret = finish(l, p);
+	if (ret)
+		undo(pool, l, p);
+	return ret;
+}
+
+void res_plan_free(struct res_plan *p)
+{
+	if (!p)
+		return;
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p);
+}
+
 int rampool_reservation_new(struct rampool_pool *pool, const char *name,
 			    const struct rampool_reservation_opts *opts)
 {
 	struct ledger *l = NULL;
 	struct topo *t = NULL;
-	struct res_plan *p;
+	struct res_plan *p = NULL;
 	int ret;
 
 	if (!pool)
 		return -EINVAL;
 	res_shortfall_clear(pool);
 	atomic_store(&pool->cancel, false);
-	ret = res_plan_new(pool, name, opts, &p);
-	if (ret)
-		return ret;
+	if (name && strchr(name, ':')) {
+		rp_err(&pool->log, "reserve: bad name '%s' (':' names a "
+		       "group's member)", name);
+		return -EINVAL;
+	}
 	ret = res_counters(pool, &t);
 	if (!ret)
-		ret = check_page_size(pool, t, p);
-	if (!ret)
-		ret = res_plan_shares(pool, p);
+		ret = res_plan_prepare(pool, name, opts, t, &p);
+	topo_free(t);
 	if (!ret)
 		ret = res_open_write(pool, &l);
 	if (!ret && geteuid()) {
@@ -539,21 +640,11 @@ int rampool_reservation_new(struct rampool_pool *pool, const char *name,
 		       "own file system, which needs root (CAP_SYS_ADMIN)");
 		ret = -EPERM;
 	}
-	topo_free(t);
-	t = NULL;
 	if (!ret)
 		ret = create(pool, l, p);
-	if (!ret && (p->o.flags & RAMPOOL_RES_PREALLOC)) {
-		ret = populate(pool, p);
-		if (!ret)
-			ret = finish(l, p);
-		if (ret)
-			undo(pool, l, p);
-	}
-	if (p->fd >= 0)
-		close(p->fd);
-	topo_free(t);
+	if (!ret)
+		ret = res_plan_fill(pool, l, p);
+	res_plan_free(p);
 	ledger_close(l);
-	free(p);
 	return ret;
 }

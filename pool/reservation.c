@@ -17,7 +17,7 @@
 
 /* ---- names and paths ---------------------------------------------------- */
 
-int res_name_check(const char *name)
+int res_user_name_check(const char *name)
 {
 	size_t n;
 
@@ -35,6 +35,25 @@ int res_name_check(const char *name)
 			return -EINVAL;
 	}
 	return 0;
+}
+
+int res_name_check(const char *name)
+{
+	const char *colon = name ? strchr(name, ':') : NULL;
+	char base[RAMPOOL_NAME_MAX + 1];
+	size_t digits;
+
+	if (!colon)
+		return res_user_name_check(name);
+	/* a group's member: GROUP:INDEX */
+	digits = strlen(colon + 1);
+	if ((size_t)(colon - name) > RAMPOOL_NAME_MAX || !digits ||
+	    digits > RES_MEMBER_DIGITS ||
+	    strspn(colon + 1, "0123456789") != digits)
+		return -EINVAL;
+	memcpy(base, name, (size_t)(colon - name));
+	base[colon - name] = '\0';
+	return res_user_name_check(base);
 }
 
 static int path_of(char *buf, size_t len, const char *a, const char *b,
@@ -352,6 +371,11 @@ int rampool_reservation_release(struct rampool_pool *pool, const char *name)
 	if (!r)
 		return -ENOMEM;
 	ret = get_row(pool, name, true, &l, r);
+	if (ret == -ENOENT && !res_user_name_check(name)) {
+		/* no reservation of that name: a group's? */
+		ret = res_group_release(pool, name);
+		goto out;
+	}
 	if (ret)
 		goto out;
 	if (geteuid()) {

@@ -150,6 +150,8 @@ static void assert_rows_equal(const struct ledger_row *a,
 		assert_int_equal(a->nodes[i].populated, b->nodes[i].populated);
 		assert_int_equal(a->nodes[i].owed, b->nodes[i].owed);
 	}
+	assert_string_equal(a->grp, b->grp);
+	assert_string_equal(a->block, b->block);
 }
 
 /* ---- open, create, modes ----------------------------------------------- */
@@ -372,7 +374,10 @@ static void test_migrate_v1(void **st)
 	      (uint64_t)(2 << 20), (uint64_t)0);
 	assert_int_equal(ledger_insert(l, &r), 0);
 	ledger_close(l);
-	raw_exec("ALTER TABLE res_node DROP COLUMN owed;"
+	/* schema 1 as it was: no owed (2), no grp, block (3) */
+	raw_exec("DROP INDEX res_grp; ALTER TABLE res DROP COLUMN grp;"
+		 " ALTER TABLE res DROP COLUMN block;"
+		 " ALTER TABLE res_node DROP COLUMN owed;"
 		 " PRAGMA user_version = 1;");
 
 	assert_int_equal(ledger_open(pool, LEDGER_READ, &l), 0);
@@ -382,6 +387,8 @@ static void test_migrate_v1(void **st)
 	assert_int_equal(raw_int("PRAGMA user_version"), 1);
 	assert_int_equal(raw_int("SELECT count(*) FROM pragma_table_info("
 				 "'res_node') WHERE name = 'owed'"), 0);
+	assert_int_equal(raw_int("SELECT count(*) FROM pragma_table_info("
+				 "'res') WHERE name IN ('grp', 'block')"), 0);
 
 	l = open_w(pool);
 	assert_int_equal(raw_int("PRAGMA user_version"), LEDGER_SCHEMA);
@@ -392,6 +399,16 @@ static void test_migrate_v1(void **st)
 	assert_int_equal(ledger_commit(l), 0);
 	r.nodes[1].owed = 2 << 20;
 	assert_int_equal(ledger_get(l, "old", &back), 0);
+	assert_rows_equal(&r, &back);
+	/* a group member's row (schema 3) */
+	mkrow(&r, "g:0", RAMPOOL_RES_SHMEM, 4096, 0, 1, 0, (uint64_t)8192,
+	      (uint64_t)0);
+	snprintf(r.grp, sizeof(r.grp), "g");
+	snprintf(r.block, sizeof(r.block), "0000:00:03.0/mem0");
+	assert_int_equal(ledger_begin(l), 0);
+	assert_int_equal(ledger_insert(l, &r), 0);
+	assert_int_equal(ledger_commit(l), 0);
+	assert_int_equal(ledger_get(l, "g:0", &back), 0);
 	assert_rows_equal(&r, &back);
 	assert_int_equal(ledger_check_totals(l), 0);
 	ledger_close(l);

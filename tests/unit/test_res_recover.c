@@ -415,14 +415,18 @@ static uint32_t next(void)
 
 static void test_names_fuzz(void **st)
 {
-	static const char ok[] = "abcxyzABCXYZ0189._-";
+	static const char ok[] = "abcxyzABCXYZ0189._-:";
 	unsigned int accepted = 0, rejected = 0;
 	char name[80];
-	regex_t re;
+	regex_t re, member;
 
 	(void)st;
 	assert_int_equal(regcomp(&re, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
 				 REG_EXTENDED | REG_NOSUB), 0);
+	/* a row's name may also be a group's member, GROUP:INDEX */
+	assert_int_equal(regcomp(&member, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+				 "(:[0-9]{1,5})?$", REG_EXTENDED | REG_NOSUB),
+			 0);
 	for (int iter = 0; iter < 200000; iter++) {
 		unsigned int len = next() % 4 ? next() % 8 : 60 + next() % 8;
 		bool want;
@@ -436,15 +440,20 @@ static void test_names_fuzz(void **st)
 		}
 		name[len] = 0;
 		want = !regexec(&re, name, 0, NULL, 0);
-		if (want != !res_name_check(name))
+		if (want != !res_user_name_check(name))
 			fail_msg("seed 0x2026112917 iteration %d: '%s' (%u "
 				 "bytes): regex %d", iter, name, len, want);
+		if (!regexec(&member, name, 0, NULL, 0) !=
+		    !res_name_check(name))
+			fail_msg("iteration %d: '%s': member regex %d", iter,
+				 name, !regexec(&member, name, 0, NULL, 0));
 		if (want)
 			accepted++;
 		else
 			rejected++;
 	}
 	regfree(&re);
+	regfree(&member);
 	/* both sides were exercised */
 	assert_true(accepted > 20000);
 	assert_true(rejected > 20000);
