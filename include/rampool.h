@@ -550,6 +550,10 @@ struct rampool_reservation_info {
 	uint64_t populated;	/* bytes with pages in the file */
 	int64_t created;	/* seconds since the epoch */
 	unsigned int nr_nodes;	/* per-node entries (0: any node) */
+	/* 0.4: a group's member (rampool_plan_reserve): its group and the
+	 * RAM block it backs; "" otherwise */
+	const char *group;
+	const char *block;
 };
 
 struct rampool_reservation_node_info {

@@ -16,7 +16,7 @@
 struct res_item {
 	struct rampool_reservation_info info;
 	struct rampool_reservation_node_info *nodes;
-	char *name, *path;
+	char *name, *path, *group, *block;
 };
 
 struct rampool_res_list {
@@ -107,16 +107,22 @@ static int add_row(void *ctx, const struct ledger_row *r)
 		path[0] = 0;
 	it->name = strdup(r->name);
 	it->path = strdup(path);
+	it->group = strdup(r->grp);
+	it->block = strdup(r->block);
 	it->nodes = calloc(r->nr_nodes ? r->nr_nodes : 1, sizeof(*it->nodes));
-	if (!it->name || !it->path || !it->nodes) {
+	if (!it->name || !it->path || !it->group || !it->block ||
+	    !it->nodes) {
 		free(it->name);
 		free(it->path);
+		free(it->group);
+		free(it->block);
 		free(it->nodes);
 		return -ENOMEM;
 	}
 	info = &it->info;
 	*info = (struct rampool_reservation_info){
 		.sz = sizeof(*info), .name = it->name, .path = it->path,
+		.group = it->group, .block = it->block,
 		.backing = (enum rampool_res_backing)r->backing,
 		.state = r->state, .owner_uid = (unsigned int)r->uid,
 		.pid = r->kind == LEDGER_BLOCK ? r->pid : 0,
@@ -218,6 +224,8 @@ void rampool_res_list_free(struct rampool_res_list *list)
 	for (unsigned int i = 0; i < list->n; i++) {
 		free(list->items[i].name);
 		free(list->items[i].path);
+		free(list->items[i].group);
+		free(list->items[i].block);
 		free(list->items[i].nodes);
 	}
 	free(list->items);

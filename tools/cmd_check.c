@@ -61,6 +61,11 @@ static void check_help(void)
 	       "                          describe (default 4K: shmem)\n"
 	       "      --cgroup DIR        a cgroup v2 directory whose hugetlb limits\n"
 	       "                          apply to the VM\n"
+	       "      --reserve NAME      reserve it all at once as group NAME, if it\n"
+	       "                          fits (checked again under the ledger's lock):\n"
+	       "                          a member per block; path NAME --block ID;\n"
+	       "                          release NAME\n"
+	       "      --prealloc          with --reserve: populate every member\n"
 	       "  -b, --bytes             print sizes in bytes\n"
 	       "  -J, --json              print JSON (sizes always in bytes)\n"
 	       "  -n, --noheadings        do not print table headings\n"
@@ -75,7 +80,8 @@ static void check_help(void)
 }
 
 struct check_args {
-	const char *manifest, *stream, *cgroup;
+	const char *manifest, *stream, *cgroup, *reserve;
+	bool prealloc;
 	struct rampool_plan_opts po;
 	struct out_opts o;
 };
@@ -87,6 +93,8 @@ static int check_parse(int argc, char **argv, struct check_args *a)
 		{ "map", required_argument, NULL, 'm' },
 		{ "page-size", required_argument, NULL, 'p' },
 		{ "cgroup", required_argument, NULL, 'c' },
+		{ "reserve", required_argument, NULL, 'R' },
+		{ "prealloc", no_argument, NULL, 'P' },
 		{ "bytes", no_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "noheadings", no_argument, NULL, 'n' },
@@ -108,6 +116,8 @@ static int check_parse(int argc, char **argv, struct check_args *a)
 						 &a->po.default_page_size);
 			break;
 		case 'c': a->cgroup = optarg; break;
+		case 'R': a->reserve = optarg; break;
+		case 'P': a->prealloc = true; break;
 		case 'b': a->o.bytes = true; break;
 		case 'J': a->o.json = true; break;
 		case 'n': a->o.noheadings = true; break;
@@ -126,7 +136,9 @@ static int check_parse(int argc, char **argv, struct check_args *a)
 	if (!a->manifest == !a->stream)
 		return usage_error("check: give a MANIFEST or --qemu-stream "
 				   "FILE (one of them)");
-	return 0;
+	if (a->prealloc && !a->reserve)
+		return usage_error("check: --prealloc goes with --reserve");
+	return a->reserve ? check_name(a->reserve) : 0;
 }
 
 /* The whole manifest (stdin for "-"), NUL-terminated; EXIT_*. */
@@ -323,7 +335,23 @@ int cmd_check(struct ctl *c, int argc, char **argv)
 		goto out;
 	co.cgroup = a.cgroup;
 	ctl_clear_error(c);
-	ret = rampool_plan_check(pool, plan, &co, &ck);
+	if (a.reserve) {
+		struct rampool_group_opts go = {
+			.sz = sizeof(go), .owner_uid = -1,
+			.flags = a.prealloc ? RAMPOOL_RES_PREALLOC : 0,
+			.cgroup = a.cgroup,
+		};
+		char what[128];
+
+		ret = rampool_plan_reserve(pool, plan, a.reserve, &go, &ck);
+		snprintf(what, sizeof(what), "check --reserve %s", a.reserve);
+		if (ret && ret != -ENOSPC) {
+			status = res_error(c, what, ret);
+			goto out;
+		}
+	} else {
+		ret = rampool_plan_check(pool, plan, &co, &ck);
+	}
 	if (ret && ret != -ENOSPC) {
 		status = ret == -EINVAL ? input_error("check: %s",
 						      c->last_err[0] ?
@@ -336,6 +364,9 @@ int cmd_check(struct ctl *c, int argc, char **argv)
 		status = sys_error(c, "check", -ENOMEM, EXIT_SYSTEM);
 	else
 		status = print(c, &bt, &ct, &a.o, !ret);
+	if (!ret && a.reserve && !a.o.json)
+		fprintf(stderr, "%s: reserved as group %s (%u members)\n", prog,
+			a.reserve, rampool_plan_count(plan));
 out:
 	table_free(&bt);
 	table_free(&ct);

@@ -12,7 +12,7 @@
 #include "common.h"
 
 enum { R_NAME, R_OWNER, R_NODES, R_PS, R_SIZE, R_EXTRA, R_HELD, R_OWED,
-       R_POPULATED, R_STATE, R_CREATED, R_PATH };
+       R_POPULATED, R_STATE, R_CREATED, R_PATH, R_GROUP, R_BLOCK };
 static const struct col res_cols[] = {
 	[R_NAME] = { "NAME", "name", COL_STR, COL_LEFT,
 		     "the reservation's name" },
@@ -40,6 +40,10 @@ static const struct col res_cols[] = {
 			"when it was made (JSON: seconds since the epoch)" },
 	[R_PATH] = { "PATH", "path", COL_STR, COL_LEFT,
 		     "the backing file (poolctl path)" },
+	[R_GROUP] = { "GROUP", "group", COL_STR, COL_LEFT,
+		      "a group's member (check --reserve): the group" },
+	[R_BLOCK] = { "BLOCK", "block", COL_STR, COL_LEFT,
+		      "and the RAM block it backs (path GROUP --block ID)" },
 };
 
 enum { D_NODE, D_SIZE, D_HELD, D_OWED, D_POPULATED, D_UNPINNED };
@@ -128,7 +132,10 @@ static int res_row(const struct rampool_res_list *l, unsigned int idx,
 						 sizeof(owner))) ||
 	    table_nested(t, r, R_NODES, text, table_json(nodes)) ||
 	    table_str(t, r, R_STATE, state_name(&ri)) ||
-	    (ri.path && ri.path[0] && table_str(t, r, R_PATH, ri.path)))
+	    (ri.path && ri.path[0] && table_str(t, r, R_PATH, ri.path)) ||
+	    (ri.group && ri.group[0] &&
+	     (table_str(t, r, R_GROUP, ri.group) ||
+	      table_str(t, r, R_BLOCK, ri.block))))
 		return -ENOMEM;
 	table_u64(t, r, R_PS, ri.page_size);
 	table_u64(t, r, R_SIZE, ri.size);

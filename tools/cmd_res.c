@@ -395,10 +395,28 @@ static void release_help(void)
 
 static void path_help(void)
 {
-	printf("Usage: %s [global options] path NAME\n\n"
+	printf("Usage: %s [global options] path NAME [--block ID]\n\n"
 	       "Print the path of the reservation's backing file, for a VMM:\n"
-	       "  -object memory-backend-file,mem-path=$(%s path NAME),share=on,...\n",
+	       "  -object memory-backend-file,mem-path=$(%s path NAME),share=on,...\n"
+	       "With --block, NAME is a group (check --reserve) and ID one of its\n"
+	       "RAM blocks, as the manifest or the stream named it.\n",
 	       prog, prog);
+}
+
+static const struct option path_opts[] = {
+	{ "block", required_argument, NULL, 'B' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
+
+static int path_opt(int opt, const char *arg, void *data)
+{
+	(void)opt;
+	if (!arg[0] || strlen(arg) > 255)
+		return input_error("path: --block '%s': a RAM block id of 1 "
+				   "to 255 bytes", arg);
+	*(const char **)data = arg;
+	return 0;
 }
 
 static void grow_help(void)
@@ -432,19 +450,20 @@ int cmd_release(struct ctl *c, int argc, char **argv)
 int cmd_path(struct ctl *c, int argc, char **argv)
 {
 	struct rampool_pool *pool;
-	const char *name = NULL;
+	const char *name = NULL, *block = NULL;
 	char what[128], path[PATH_MAX];
 	int ret, status;
 
-	status = name_args(argc, argv, ":h", help_only, path_help, NULL, NULL,
-			   &name);
+	status = name_args(argc, argv, ":h", path_opts, path_help, path_opt,
+			   &block, &name);
 	if (status)
 		return status < 0 ? EXIT_OK : status;
 	if ((status = open_pool(c, &pool)))
 		return status;
 	snprintf(what, sizeof(what), "path %s", name);
 	ctl_clear_error(c);
-	ret = rampool_reservation_path(pool, name, path, sizeof(path));
+	ret = block ? rampool_group_path(pool, name, block, path, sizeof(path))
+		    : rampool_reservation_path(pool, name, path, sizeof(path));
 	rampool_pool_free(pool);
 	if (ret)
 		return res_error(c, what, ret);
