@@ -279,21 +279,31 @@ bench: all $(BUILD)/bench/prealloc $(BUILD)/bench/reserve $(BUILD)/bench/discard
 	$(Q)scripts/hplock $(BUILD)/bench/check
 
 FUZZ_CC ?= clang
+# the manifest reader and what it calls, libc and json-c only
+MANIFEST_SRC := pool/plan_manifest.c pool/manifest_json.c pool/plan.c \
+		pool/pool.c backend/parse.c backend/bitmap.c backend/log.c
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude
 # Each harness runs FUZZ_SECONDS (default 60) on its corpus; what libFuzzer
 # finds new goes to $(BUILD)/fuzz/<harness>/, the checked-in seeds stay.
 fuzz: EXTRA_DEPS += clang
 fuzz: deps
-	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/cli_corpus
+	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/cli_corpus \
+		$(BUILD)/fuzz/manifest_corpus
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_parse.c backend/parse.c \
 		backend/bitmap.c -o $(BUILD)/fuzz/fuzz_parse
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_cli.c tools/parse.c \
 		-o $(BUILD)/fuzz/fuzz_cli
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(call pc_cflags,json-c) \
+		tests/fuzz/fuzz_manifest.c $(MANIFEST_SRC) \
+		-o $(BUILD)/fuzz/fuzz_manifest $(call pc_libs,json-c)
 	$(Q)$(BUILD)/fuzz/fuzz_parse -max_total_time=$${FUZZ_SECONDS:-60} \
 		-dict=tests/fuzz/parse.dict $(BUILD)/fuzz/corpus tests/fuzz/corpus
 	$(Q)$(BUILD)/fuzz/fuzz_cli -max_total_time=$${FUZZ_SECONDS:-60} \
 		-dict=tests/fuzz/cli.dict $(BUILD)/fuzz/cli_corpus \
 		tests/fuzz/cli_corpus
+	$(Q)$(BUILD)/fuzz/fuzz_manifest -max_total_time=$${FUZZ_SECONDS:-60} \
+		-dict=tests/fuzz/manifest.dict $(BUILD)/fuzz/manifest_corpus \
+		tests/fuzz/corpus/manifest
 
 # ---- install ----------------------------------------------------------------
 
@@ -301,7 +311,8 @@ MAN3 := $(wildcard man/*.3)
 install: all $(BUILD)/poolctl.install
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(SBINDIR) \
 		$(DESTDIR)$(PCDIR) $(DESTDIR)$(MANDIR)/man3 \
-		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf librampool.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/librampool.so
@@ -311,6 +322,7 @@ install: all $(BUILD)/poolctl.install
 	install -m 0755 $(BUILD)/poolctl.install $(DESTDIR)$(SBINDIR)/poolctl
 	install -m 0644 man/poolctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/rampool.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 man/rampool-manifest.5 $(DESTDIR)$(MANDIR)/man5/
 	$(if $(MAN3),install -m 0644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/)
 
 uninstall:
@@ -318,6 +330,7 @@ uninstall:
 		$(DESTDIR)$(INCDIR)/rampool.h $(DESTDIR)$(PCDIR)/rampool.pc \
 		$(DESTDIR)$(SBINDIR)/poolctl $(DESTDIR)$(MANDIR)/man8/poolctl.8 \
 		$(DESTDIR)$(MANDIR)/man7/rampool.7 \
+		$(DESTDIR)$(MANDIR)/man5/rampool-manifest.5 \
 		$(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
 
 clean:

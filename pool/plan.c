@@ -29,14 +29,19 @@ struct plan_block *plan_find(struct rampool_plan *p, const char *id)
 
 int plan_add(struct rampool_plan *p, const struct plan_block *b)
 {
+	if (b->id && plan_find(p, b->id))
+		return -EEXIST;
+	return plan_append(p, b);
+}
+
+int plan_append(struct rampool_plan *p, const struct plan_block *b)
+{
 	size_t len = b->id ? strlen(b->id) : 0;
 	struct plan_block *nb;
 
 	if (!len || len > PLAN_ID_MAX || !b->size || b->size > b->region ||
 	    !b->page_size)
 		return -EINVAL;
-	if (plan_find(p, b->id))
-		return -EEXIST;
 	if (p->n == p->cap) {
 		unsigned int cap = p->cap ? p->cap * 2 : 8;
 

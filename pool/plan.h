@@ -30,6 +30,11 @@ int plan_new(struct rampool_plan **out);
  * size or page size; -ENOMEM. The plan is unchanged on failure.
  */
 int plan_add(struct rampool_plan *p, const struct plan_block *b);
+/*
+ * plan_add without its search for the id (linear: a reader of thousands
+ * of blocks keeps its own index of the ids): the caller knows it is new.
+ */
+int plan_append(struct rampool_plan *p, const struct plan_block *b);
 /* The block of that id, or NULL. */
 struct plan_block *plan_find(struct rampool_plan *p, const char *id);
 
