@@ -274,16 +274,22 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude
 # finds new goes to $(BUILD)/fuzz/<harness>/, the checked-in seeds stay.
 fuzz: EXTRA_DEPS += clang
 fuzz: deps
-	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/cli_corpus
+	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/cli_corpus \
+		$(BUILD)/fuzz/qstream_corpus
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_parse.c backend/parse.c \
 		backend/bitmap.c -o $(BUILD)/fuzz/fuzz_parse
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_cli.c tools/parse.c \
 		-o $(BUILD)/fuzz/fuzz_cli
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_qstream.c backend/qstream.c \
+		-o $(BUILD)/fuzz/fuzz_qstream
 	$(Q)$(BUILD)/fuzz/fuzz_parse -max_total_time=$${FUZZ_SECONDS:-60} \
 		-dict=tests/fuzz/parse.dict $(BUILD)/fuzz/corpus tests/fuzz/corpus
 	$(Q)$(BUILD)/fuzz/fuzz_cli -max_total_time=$${FUZZ_SECONDS:-60} \
 		-dict=tests/fuzz/cli.dict $(BUILD)/fuzz/cli_corpus \
 		tests/fuzz/cli_corpus
+	$(Q)$(BUILD)/fuzz/fuzz_qstream -max_total_time=$${FUZZ_SECONDS:-60} \
+		-max_len=4096 -dict=tests/fuzz/qstream.dict \
+		$(BUILD)/fuzz/qstream_corpus tests/fuzz/corpus/qstream
 
 # ---- install ----------------------------------------------------------------
 
