@@ -278,6 +278,9 @@ static int parse_command(struct qr *r)
 		if (len != 0 && len != 16)
 			return fail(r, off, "postcopy advise of length %llu "
 				    "(not 0 or 16)", (unsigned long long)len);
+		/* QEMU takes one: its page sizes decide how RAM reads */
+		if (r->s->advise_len >= 0)
+			return fail(r, off, "a second postcopy advise");
 		r->s->advise_len = (int)len;
 		if (len) {
 			GET(r, 8, &r->s->pagesize_summary,

@@ -163,6 +163,17 @@ static void test_commands(void **state)
 	assert_int_equal(q.nr_blocks, 0);	/* a 0-block RAM section */
 	qs_free(&q);
 
+	/* QEMU takes one postcopy advise (found by fuzz_qstream: a second
+	 * one after the RAM section contradicted its page sizes) */
+	header(&s, 3);
+	command(&s, 3, 0, NULL);
+	at = s.n;
+	command(&s, 3, 0, NULL);
+	assert_int_equal(parse(&s, &q), -EINVAL);
+	assert_int_equal(q.err_off, at + 1);
+	assert_non_null(strstr(q.err, "a second postcopy advise"));
+	qs_free(&q);
+
 	/* a PING of 3 bytes */
 	header(&s, 3);
 	at = s.n;
