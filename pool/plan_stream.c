@@ -193,6 +193,29 @@ static int plan_blocks(struct build *b, const struct qs_stream *s,
 	return ret;
 }
 
+/*
+ * Without early sections (QEMU or machine types before 8.0) a virtio-mem
+ * device's plugged blocks are only in its device state, which cannot be
+ * decoded: its memory, a block "<qdev>/<memdev>", counts in full. Says so
+ * for each block that may be one (a device's block that is not a ROM).
+ */
+static void note_device_blocks(const struct build *b,
+			       const struct qs_stream *s)
+{
+	for (unsigned int i = 0; i < s->nr_blocks; i++) {
+		const char *id = s->blocks[i].id, *slash = strrchr(id, '/');
+		size_t len = strlen(id);
+
+		if (!slash || id[0] == '/' ||
+		    (len > 4 && !strcmp(id + len - 4, ".rom")))
+			continue;
+		rp_info(b->log, "qemu stream: block '%s' may be a virtio-mem "
+			"device's memory: the stream has no plugged bitmap "
+			"(no virtio-mem-device-early section): counted in "
+			"full", id);
+	}
+}
+
 /* The options into b; the map parsed (before the stream is read). */
 static int build_init(struct rampool_pool *pool,
 		      const struct rampool_plan_opts *opts, struct build *b)
@@ -260,8 +283,7 @@ int rampool_plan_from_qemu_stream(struct rampool_pool *pool, int fd,
 			rp_warn(b.log, "map: '%s' names no RAM block of the "
 				"stream", b.map.e[i].id);
 	if (!ret && !s.nr_vmem)
-		rp_dbg(b.log, "qemu stream: no virtio-mem early section: a "
-		       "virtio-mem device's memory counts in full");
+		note_device_blocks(&b, &s);
 	qs_free(&s);
 	map_free(&b.map);
 	if (ret) {

@@ -116,6 +116,32 @@ static void test_full(void **state)
 	rampool_plan_free(p);
 }
 
+/* A stream without early sections (QEMU 7.2): a device's block counts in
+ * full, and the log says it may be virtio-mem; ROMs are not named. */
+static void test_no_early(void **state)
+{
+	struct rampool_plan *p = NULL;
+	struct sb s;
+
+	(void)state;
+	header(&s, 3);
+	config(&s, "pc-q35-7.2", NULL);
+	ram_start(&s, GB(2) + MB(4) + 0x40000);
+	ram_block(&s, "pc.ram", MB(4), 0);
+	ram_block(&s, "0000:00:03.0/mem0", GB(2), 0);
+	ram_block(&s, "0000:00:02.0/e1000.rom", 0x40000, 0);
+	ram_end(&s);
+	put(&s, 0x02, 1);
+	assert_int_equal(plan_of(&s, NULL, 0, &p), 0);
+	expect_block(p, 1, "0000:00:03.0/mem0", GB(2), GB(2), 4096,
+		     RAMPOOL_NODE_ANY, RAMPOOL_PLAN_F_DEFAULTED);
+	assert_non_null(strstr(logs, "block '0000:00:03.0/mem0' may be a "
+			       "virtio-mem device's memory"));
+	assert_null(strstr(logs, "e1000.rom"));
+	assert_null(strstr(logs, "'pc.ram'"));
+	rampool_plan_free(p);
+}
+
 /* A device with nothing plugged needs nothing, and is still a block. */
 static void test_unplugged(void **state)
 {
@@ -149,6 +175,7 @@ static void test_unplugged(void **state)
 	expect_block(p, 0, "0000:00:03.0/mem0", GB(2), GB(2), MB(2),
 		     RAMPOOL_NODE_ANY, RAMPOOL_PLAN_F_DEFAULTED);
 	assert_non_null(strstr(logs, "its early section is ignored"));
+	assert_null(strstr(logs, "may be a virtio-mem"));
 	rampool_plan_free(p);
 }
 
@@ -251,6 +278,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_no_early),
 		cmocka_unit_test(test_unplugged),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_args),
