@@ -551,6 +551,7 @@ static int parse_section(struct qr *r, uint8_t type, uint64_t sec_off)
 		ret = parse_early(r, idstr, sec_off);
 	} else {
 		memcpy(r->s->stop_id, idstr, sizeof(idstr));
+		r->s->stop_start = type == REC_START;
 		return 1;
 	}
 	return ret ? ret : parse_footer(r, sid);

@@ -54,6 +54,7 @@ struct qs_stream {
 	unsigned int nr_vmem;
 	enum qs_stop stop;
 	char stop_id[QS_ID_MAX + 1];	/* QS_STOP_SECTION: its idstr */
+	bool stop_start;		/* ... and it is a SECTION_START */
 	uint64_t end;			/* bytes consumed */
 	/* on failure: where and why (one line, no newline) */
 	uint64_t err_off;

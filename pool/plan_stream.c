@@ -282,6 +282,11 @@ int rampool_plan_from_qemu_stream(struct rampool_pool *pool, int fd,
 		if (!b.map.e[i].used)
 			rp_warn(b.log, "map: '%s' names no RAM block of the "
 				"stream", b.map.e[i].id);
+	/* an iterable section's setup has no length: the reader stops */
+	if (!ret && s.stop == QS_STOP_SECTION && s.stop_start)
+		rp_info(b.log, "qemu stream: byte %" PRIu64 ": stopped at "
+			"section '%s': virtio-mem early sections after it are "
+			"not read", s.end, s.stop_id);
 	if (!ret && !s.nr_vmem)
 		note_device_blocks(&b, &s);
 	qs_free(&s);

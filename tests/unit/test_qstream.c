@@ -135,6 +135,7 @@ static void test_advise16_last(void **state)
 	assert_int_equal(q.blocks[1].page_size, GB(1));
 	assert_int_equal(q.stop, QS_STOP_SECTION);
 	assert_string_equal(q.stop_id, "0000:00:01.0/e1000");
+	assert_false(q.stop_start);
 	qs_free(&q);
 }
 
@@ -203,6 +204,7 @@ static void test_no_config(void **state)
 	assert_int_equal(q.nr_blocks, 1);
 	assert_int_equal(q.stop, QS_STOP_SECTION);
 	assert_string_equal(q.stop_id, "block");
+	assert_true(q.stop_start);
 	qs_free(&q);
 }
 
