@@ -466,6 +466,84 @@ static void test_corpus(void **state)
 	assert_true(ok >= 7);
 }
 
+/* Seeded random edits of the valid streams, each through qd_run. */
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static void mutate(struct sb *s)
+{
+	size_t at = s->n ? (size_t)(rng() % s->n) : 0, k;
+
+	switch (rng() % 5) {
+	case 0:		/* overwrite a byte */
+		if (s->n)
+			s->b[at] = (uint8_t)rng();
+		break;
+	case 1:		/* flip a bit */
+		if (s->n)
+			s->b[at] ^= (uint8_t)(1u << (rng() % 8));
+		break;
+	case 2:		/* truncate */
+		s->n = at;
+		break;
+	case 3:		/* insert a byte */
+		if (s->n < sizeof(s->b)) {
+			memmove(s->b + at + 1, s->b + at, s->n - at);
+			s->b[at] = (uint8_t)rng();
+			s->n++;
+		}
+		break;
+	case 4:		/* delete a run */
+		k = (size_t)(rng() % 16);
+		if (k > s->n - at)
+			k = s->n - at;
+		memmove(s->b + at, s->b + at + k, s->n - at - k);
+		s->n -= k;
+		break;
+	}
+}
+
+static void test_mutations(void **state)
+{
+	unsigned int accepted = 0, rejected = 0;
+	struct sb seeds[3], s;
+
+	(void)state;
+	full_stream(&seeds[0]);
+	header(&seeds[1], 3);
+	config(&seeds[1], "pc", NULL);
+	advise16(&seeds[1], 0x40201000);
+	ram_start(&seeds[1], GB(1) + MB(2));
+	ram_block(&seeds[1], "m2", MB(2), MB(2));
+	ram_block(&seeds[1], "m1g", GB(1), GB(1));
+	ram_end(&seeds[1]);
+	put(&seeds[1], 0x02, 1);
+	header(&seeds[2], 3);
+	ram_start(&seeds[2], MB(128));
+	ram_block(&seeds[2], "pc.ram", MB(128), 0);
+	put(&seeds[2], 0x10, 8);
+	put(&seeds[2], 0x00, 1);
+	rng_state = 0x9e3779b97f4a7c15ull;
+	for (unsigned int it = 0; it < 20000; it++) {
+		s = seeds[rng() % 3];
+		for (unsigned int e = 1 + (unsigned int)(rng() % 3); e; e--)
+			mutate(&s);
+		if (qd_run(s.b, s.n))
+			rejected++;
+		else
+			accepted++;
+	}
+	print_message("%u accepted, %u rejected\n", accepted, rejected);
+	assert_true(accepted > 1000 && rejected > 5000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_reads),
 		cmocka_unit_test(test_real),
 		cmocka_unit_test(test_corpus),
+		cmocka_unit_test(test_mutations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
