@@ -289,6 +289,7 @@ fuzz: EXTRA_DEPS += clang
 fuzz: deps
 	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/cli_corpus \
 		$(BUILD)/fuzz/manifest_corpus
+		$(BUILD)/fuzz/qstream_corpus
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_parse.c backend/parse.c \
 		backend/bitmap.c -o $(BUILD)/fuzz/fuzz_parse
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_cli.c tools/parse.c \
@@ -296,6 +297,8 @@ fuzz: deps
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(call pc_cflags,json-c) \
 		tests/fuzz/fuzz_manifest.c $(MANIFEST_SRC) \
 		-o $(BUILD)/fuzz/fuzz_manifest $(call pc_libs,json-c)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_qstream.c backend/qstream.c \
+		-o $(BUILD)/fuzz/fuzz_qstream
 	$(Q)$(BUILD)/fuzz/fuzz_parse -max_total_time=$${FUZZ_SECONDS:-60} \
 		-dict=tests/fuzz/parse.dict $(BUILD)/fuzz/corpus tests/fuzz/corpus
 	$(Q)$(BUILD)/fuzz/fuzz_cli -max_total_time=$${FUZZ_SECONDS:-60} \
@@ -304,6 +307,9 @@ fuzz: deps
 	$(Q)$(BUILD)/fuzz/fuzz_manifest -max_total_time=$${FUZZ_SECONDS:-60} \
 		-dict=tests/fuzz/manifest.dict $(BUILD)/fuzz/manifest_corpus \
 		tests/fuzz/corpus/manifest
+	$(Q)$(BUILD)/fuzz/fuzz_qstream -max_total_time=$${FUZZ_SECONDS:-60} \
+		-max_len=4096 -dict=tests/fuzz/qstream.dict \
+		$(BUILD)/fuzz/qstream_corpus tests/fuzz/corpus/qstream
 
 # ---- install ----------------------------------------------------------------
 

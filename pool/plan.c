@@ -39,8 +39,11 @@ int plan_append(struct rampool_plan *p, const struct plan_block *b)
 	size_t len = b->id ? strlen(b->id) : 0;
 	struct plan_block *nb;
 
-	if (!len || len > PLAN_ID_MAX || !b->size || b->size > b->region ||
-	    !b->page_size)
+	/* a virtio-mem device with nothing plugged needs nothing, but is
+	 * still a block of the VM */
+	if (!len || len > PLAN_ID_MAX ||
+	    (!b->size && !(b->flags & RAMPOOL_PLAN_F_SPARSE)) ||
+	    !b->region || b->size > b->region || !b->page_size)
 		return -EINVAL;
 	if (p->n == p->cap) {
 		unsigned int cap = p->cap ? p->cap * 2 : 8;

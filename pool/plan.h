@@ -27,7 +27,7 @@ int plan_new(struct rampool_plan **out);
 /*
  * Appends a copy of *b (its id copied). -EEXIST an id already there,
  * -EINVAL an id empty or longer than PLAN_ID_MAX, size > region, a zero
- * size or page size; -ENOMEM. The plan is unchanged on failure.
+ * region or page size, a zero size (unless RAMPOOL_PLAN_F_SPARSE); -ENOMEM. The plan is unchanged on failure.
  */
 int plan_add(struct rampool_plan *p, const struct plan_block *b);
 /*
