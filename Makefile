@@ -288,8 +288,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude
 fuzz: EXTRA_DEPS += clang
 fuzz: deps
 	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/cli_corpus \
-		$(BUILD)/fuzz/manifest_corpus
-		$(BUILD)/fuzz/qstream_corpus
+		$(BUILD)/fuzz/manifest_corpus $(BUILD)/fuzz/qstream_corpus
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_parse.c backend/parse.c \
 		backend/bitmap.c -o $(BUILD)/fuzz/fuzz_parse
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_cli.c tools/parse.c \
