@@ -12,7 +12,7 @@
 #include "common.h"
 
 enum { R_NAME, R_OWNER, R_NODES, R_PS, R_SIZE, R_EXTRA, R_HELD, R_OWED,
-       R_POPULATED, R_STATE, R_CREATED, R_PATH, R_GROUP, R_BLOCK };
+       R_POPULATED, R_STATE, R_CREATED, R_GROUP, R_BLOCK, R_PATH };
 static const struct col res_cols[] = {
 	[R_NAME] = { "NAME", "name", COL_STR, COL_LEFT,
 		     "the reservation's name" },
@@ -38,12 +38,12 @@ static const struct col res_cols[] = {
 		      "migration, its pages discarded or kept)" },
 	[R_CREATED] = { "CREATED", "created", COL_TIME, COL_LEFT,
 			"when it was made (JSON: seconds since the epoch)" },
-	[R_PATH] = { "PATH", "path", COL_STR, COL_LEFT,
-		     "the backing file (poolctl path)" },
 	[R_GROUP] = { "GROUP", "group", COL_STR, COL_LEFT,
 		      "a group's member (check --reserve): the group" },
 	[R_BLOCK] = { "BLOCK", "block", COL_STR, COL_LEFT,
 		      "and the RAM block it backs (path GROUP --block ID)" },
+	[R_PATH] = { "PATH", "path", COL_STR, COL_LEFT,
+		     "the backing file (poolctl path)" },
 };
 
 enum { D_NODE, D_SIZE, D_HELD, D_OWED, D_POPULATED, D_UNPINNED };
