@@ -309,10 +309,12 @@ static int print(struct ctl *ctl, const struct table *bt,
 		printf("\n");
 		table_print(ct, o);
 	}
+	/* the table first, then the verdict after it */
+	if (finish_output())
+		return EXIT_SYSTEM;
 	if (!fits)
 		fprintf(stderr, "%s: check: does not fit\n", prog);
-	return finish_output() ? EXIT_SYSTEM
-			       : fits ? EXIT_OK : EXIT_REFUSED;
+	return fits ? EXIT_OK : EXIT_REFUSED;
 }
 
 int cmd_check(struct ctl *c, int argc, char **argv)
