@@ -2,8 +2,10 @@
 /* fuzz_manifest.c: libFuzzer harness feeding any text to the manifest reader. */
 
 /*
- * Input: the manifest text itself (the corpus in tests/fuzz/corpus/manifest
- * is readable JSON). Every run uses the map of tests/unit/manifest_drive.h.
+ * Input: the manifest text itself. The corpus in tests/fuzz/corpus/manifest
+ * is the named seeds (readable JSON) and, under sha1 names, what 21 million
+ * runs grew from them, minimized with -merge=1; test_manifest replays it
+ * all in make check. Every run uses the map of tests/unit/manifest_drive.h.
  *
  * Beyond ASan/UBSan/LeakSanitizer, a run aborts when the reader breaks a
  * promise: a failure other than -EINVAL/-ENOMEM, a refusal without exactly
