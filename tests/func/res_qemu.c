@@ -100,7 +100,9 @@ int main(void)
 	/* QEMU's prealloc found every page there: not one more taken */
 	expect_counts(&before, PAGES, "QEMU running");
 
-	t_qmp_ok(&qemu, "{\"execute\":\"quit\"}");
+	/* QEMU may exit before its answer to quit is read: no answer is
+	 * fine, its exit status says how it went */
+	json_object_put(t_qmp_try(&qemu, "{\"execute\":\"quit\"}"));
 	t_qemu_close(&qemu);
 	wait_exit();
 	/* the file keeps its pages until the reservation goes */
