@@ -13,20 +13,7 @@
 #define MB (1ULL << 20)
 #define PAGES 12		/* unclaimed 2M pages for the test */
 
-static char manifest[] = "/tmp/rampool-group.XXXXXX";
-
-static void rm_manifest(void)
-{
-	unlink(manifest);
-}
-
-static void write_manifest(const char *text)
-{
-	FILE *f = fopen(manifest, "w");
-
-	if (!f || fputs(text, f) < 0 || fclose(f))
-		T_FAIL("%s: %s", manifest, strerror(errno));
-}
+static const char *manifest;	/* t_manifest's file */
 
 /* The member's file: its size, and the pages in it (st_blocks). */
 static void member(const char *block, uint64_t size, uint64_t populated)
@@ -51,7 +38,7 @@ static void group(void)
 	json_object *l;
 
 	t_hcount(2 * MB, -1, &h0);
-	write_manifest("{\"blocks\": ["
+	manifest = t_manifest("{\"blocks\": ["
 		       "{\"id\": \"pc.ram\", \"size\": \"8M\", \"page_size\": "
 		       "\"2M\", \"node\": 0},"
 		       "{\"id\": \"0000:00:03.0/mem0\", \"size\": \"8M\","
@@ -99,7 +86,7 @@ static void no_fit(void)
 	json_object *l;
 
 	t_hcount(2 * MB, -1, &h0);
-	write_manifest("{\"blocks\": [{\"id\": \"a\", \"size\": \"16M\","
+	manifest = t_manifest("{\"blocks\": [{\"id\": \"a\", \"size\": \"16M\","
 		       " \"page_size\": \"2M\"}, {\"id\": \"b\", \"size\":"
 		       " \"16M\", \"page_size\": \"2M\"}]}");
 	T_EQ(t_poolctl(&out, &err, "check", "--reserve", "big", manifest,
@@ -125,7 +112,7 @@ static void race(void)
 	int st, won = 0, lost = 0;
 	char *argv0[2] = { "r0", "r1" };
 
-	write_manifest("{\"blocks\": [{\"id\": \"a\", \"size\": \"8M\","
+	manifest = t_manifest("{\"blocks\": [{\"id\": \"a\", \"size\": \"8M\","
 		       " \"page_size\": \"2M\"}, {\"id\": \"b\", \"size\":"
 		       " \"8M\", \"page_size\": \"2M\"}]}");
 	for (int i = 0; i < 2; i++) {
@@ -152,15 +139,9 @@ static void race(void)
 
 int main(void)
 {
-	int fd;
 
 	t_require_hugetlb(2 * MB);
 	t_res_dir();
-	fd = mkstemp(manifest);
-	if (fd < 0)
-		T_FAIL("mkstemp: %s", strerror(errno));
-	close(fd);
-	t_atcleanup(rm_manifest);
 	t_res_pool_unclaimed(2 * MB, PAGES);
 	group();
 	no_fit();

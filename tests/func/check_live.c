@@ -14,20 +14,7 @@
 #define MB (1ULL << 20)
 #define PAGES 16		/* unclaimed 2M pages for the test */
 
-static char manifest[] = "/tmp/rampool-manifest.XXXXXX";
-
-static void rm_manifest(void)
-{
-	unlink(manifest);
-}
-
-static void write_manifest(const char *text)
-{
-	FILE *f = fopen(manifest, "w");
-
-	if (!f || fputs(text, f) < 0 || fclose(f))
-		T_FAIL("%s: %s", manifest, strerror(errno));
-}
+static const char *manifest;	/* t_manifest's file */
 
 /* check -J on the manifest: exit status want; its one row (node 0, 2M). */
 static void check_row(int want, uint64_t need, uint64_t grantable)
@@ -185,7 +172,7 @@ static void bad(const char *text, const char *line)
 	char *out = NULL, *err = NULL;
 	json_object *before = t_res_list(), *after;
 
-	write_manifest(text);
+	manifest = t_manifest(text);
 	T_EQ(t_poolctl(&out, &err, "check", manifest, NULL), 2);
 	if (!strstr(err, line) || strchr(err, '\n') != err + strlen(err) - 1)
 		T_FAIL("stderr '%s', expected one line with '%s'", err, line);
@@ -205,19 +192,13 @@ int main(void)
 {
 	uint64_t len = 4 * 2 * MB;
 	struct t_kid k;
-	int fd;
 	char c;
 
 	t_require_hugetlb(2 * MB);
 	t_res_dir();
-	fd = mkstemp(manifest);
-	if (fd < 0)
-		T_FAIL("mkstemp: %s", strerror(errno));
-	close(fd);
-	t_atcleanup(rm_manifest);
 	t_res_pool_unclaimed(2 * MB, PAGES);
 
-	write_manifest("{\"blocks\": [{\"id\": \"pc.ram\", \"size\": \"28M\","
+	manifest = t_manifest("{\"blocks\": [{\"id\": \"pc.ram\", \"size\": \"28M\","
 		       " \"page_size\": \"2M\", \"node\": 0}]}");
 	check_row(0, 28 * MB, PAGES * 2 * MB);
 	/* the ledger's promises are taken off */

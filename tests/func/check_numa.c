@@ -10,12 +10,7 @@
 #define MB (1ULL << 20)
 #define GB (1ULL << 30)
 
-static char manifest[] = "/tmp/rampool-numa.XXXXXX";
-
-static void rm_manifest(void)
-{
-	unlink(manifest);
-}
+static const char *manifest;	/* t_manifest's file */
 
 static uint64_t sub(uint64_t a, uint64_t b)
 {
@@ -41,10 +36,8 @@ static uint64_t grantable(uint64_t ps, int node)
 static json_object *check(const char *text, int want, json_object **doc)
 {
 	char *out = NULL, *err = NULL;
-	FILE *f = fopen(manifest, "w");
 
-	if (!f || fputs(text, f) < 0 || fclose(f))
-		T_FAIL("%s: %s", manifest, strerror(errno));
+	manifest = t_manifest(text);
 	T_EQ(t_poolctl(&out, &err, "check", "-J", manifest, NULL), want);
 	*doc = t_json(out);
 	free(out);
@@ -74,18 +67,13 @@ int main(void)
 	uint64_t g0, g1, need;
 	json_object *doc, *rows;
 	char text[512];
-	int fd, small, big;
+	int small, big;
 
 	if (t_nr_nodes() < 2)
 		t_skip("needs 2 NUMA nodes, this kernel has %d (make check-vm "
 		       "runs it in 2- and 4-node guests)", t_nr_nodes());
 	t_require_hugetlb(2 * MB);
 	t_res_dir();
-	fd = mkstemp(manifest);
-	if (fd < 0)
-		T_FAIL("mkstemp: %s", strerror(errno));
-	close(fd);
-	t_atcleanup(rm_manifest);
 	g0 = grantable(2 * MB, 0);
 	g1 = grantable(2 * MB, 1);
 	T_ASSERT(g0 >= 8 * MB && g1 >= 8 * MB);

@@ -252,6 +252,31 @@ json_object *t_res_list(void)
 	return run_json("list -J", "list", "-J", NULL);
 }
 
+static char manifest[] = "/tmp/rampool-manifest.XXXXXX";
+
+static void rm_manifest(void)
+{
+	unlink(manifest);
+}
+
+const char *t_manifest(const char *text)
+{
+	FILE *f;
+	int fd;
+
+	if (manifest[sizeof(manifest) - 2] == 'X') {
+		fd = mkstemp(manifest);
+		if (fd < 0)
+			T_FAIL("mkstemp: %s", strerror(errno));
+		close(fd);
+		t_atcleanup(rm_manifest);
+	}
+	f = fopen(manifest, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f))
+		T_FAIL("%s: %s", manifest, strerror(errno));
+	return manifest;
+}
+
 json_object *t_status_usage(uint64_t page_size, int node, json_object **doc)
 {
 	json_object *usage, *u, *n, *hit = NULL;

@@ -50,6 +50,11 @@ json_object *t_res_list(void);
  * the document to json_object_put.
  */
 json_object *t_status_usage(uint64_t page_size, int node, json_object **doc);
+/*
+ * Writes text to this test's manifest file (made on the first call in
+ * /tmp, removed at exit); returns its path.
+ */
+const char *t_manifest(const char *text);
 /* The reservations array of a list document. */
 json_object *t_res_rows(json_object *list);
 /* A row of a list document by name, or NULL. */
