@@ -15,15 +15,9 @@
 #include "rampool.h"
 
 /* test_manifest turns a broken promise into a cmocka failure; the fuzzer aborts */
+#include "t_drive.h"
 #ifndef MD_CHECK
-#define MD_CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "%s:%d: broken: %s\n",		\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
+#define MD_CHECK(cond) T_DRIVE_CHECK(cond)
 #endif
 
 /* the map every run uses: entries the corpus names, one it never does */

@@ -16,15 +16,9 @@
 #include "../../backend/parse.h"
 
 /* test_parse turns a broken promise into a cmocka failure; the fuzzer aborts */
+#include "t_drive.h"
 #ifndef PD_CHECK
-#define PD_CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "%s:%d: broken: %s\n",		\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
+#define PD_CHECK(cond) T_DRIVE_CHECK(cond)
 #endif
 
 /*

@@ -13,15 +13,9 @@
 #include "../../backend/qstream.h"
 
 /* test_qstream turns a broken promise into a cmocka failure; the fuzzer aborts */
+#include "t_drive.h"
 #ifndef QD_CHECK
-#define QD_CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "%s:%d: broken: %s\n",		\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
+#define QD_CHECK(cond) T_DRIVE_CHECK(cond)
 #endif
 
 /* Parses a heap copy of exactly len bytes (ASan sees any read past it). */
