@@ -187,15 +187,23 @@ static int destination(struct dest *d)
 	pthread_create(&rx, NULL, receiver, d);
 	pthread_create(&cpu, NULL, vcpu, d);
 	ret = rampool_block_serve(d->blk, &so);	/* 0: all received */
+	/*
+	 * After a failure the vCPU may wait in a fault nobody serves: end
+	 * postcopy first, its access is then an ordinary one. (After
+	 * success the receiver still takes the pushes of pages a request
+	 * brought first, -EEXIST, until the source closes the socket.)
+	 */
+	if (ret)
+		rampool_block_postcopy_end(d->blk);
 	pthread_join(cpu, NULL);
 	pthread_join(rx, NULL);
+	rampool_block_postcopy_stats(d->blk, &st);
+	rampool_block_postcopy_end(d->blk);
 	if (ret || d->recv_ret) {
 		fprintf(stderr, "serve: %s, receiver: %s\n", strerror(-ret),
 			strerror(-d->recv_ret));
 		return 1;
 	}
-	rampool_block_postcopy_stats(d->blk, &st);
-	rampool_block_postcopy_end(d->blk);
 	bad = check(d);
 	printf("postcopy_keep: %llu of %llu pages received (%llu faults "
 	       "served), %s\n", (unsigned long long)(st.received / d->page_size),
