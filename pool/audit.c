@@ -194,7 +194,7 @@ static int check_dir(struct audit_ctx *c, const char *sub, bool mounts)
 	while (dp && !ret && (d = readdir(dp))) {
 		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
 			continue;
-		if (!res_name_check(d->d_name) &&
+		if (!res_name_check(d->d_name) && c->l &&
 		    ledger_get(c->l, d->d_name, r) != -ENOENT)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
@@ -267,10 +267,12 @@ static int check_kernel(struct audit_ctx *c)
  * made (a mount made but its row not yet committed would look orphan).
  * A reservation being populated is pending: its pages count as in use.
  */
+/* c->l NULL: no ledger yet (nothing promised); files and mounts are then
+ * all orphans, and the kernel is compared with nothing held. */
 static int audit_fill(struct audit_ctx *c)
 {
 	struct topo *t = NULL;
-	int ret = ledger_begin(c->l);
+	int ret = c->l ? ledger_begin(c->l) : 0;
 
 	if (ret)
 		return ret;
@@ -283,7 +285,7 @@ static int audit_fill(struct audit_ctx *c)
 		if (!c->used_node || !c->unpinned_node)
 			ret = -ENOMEM;
 	}
-	if (!ret)
+	if (!ret && c->l)
 		ret = ledger_each(c->l, false, check_row, c);
 	if (!ret)
 		ret = check_dir(c, RES_MNT_DIR, true);
@@ -291,12 +293,12 @@ static int audit_fill(struct audit_ctx *c)
 		ret = check_dir(c, RES_SHM_DIR, false);
 	if (!ret)
 		ret = check_kernel(c);
-	if (!ret && ledger_check_totals(c->l) == -EUCLEAN)
+	if (!ret && c->l && ledger_check_totals(c->l) == -EUCLEAN)
 		rp_warn(&c->pool->log, "ledger: the sums disagree with the "
 			"rows");
-	if (!ret && c->repair)
+	if (c->l && !ret && c->repair)
 		ret = ledger_commit(c->l);
-	else
+	else if (c->l)
 		ledger_rollback(c->l);
 	free(c->used_node);
 	free(c->unpinned_node);
@@ -316,14 +318,24 @@ int rampool_audit_run(struct rampool_pool *pool, unsigned int flags,
 	c.a = calloc(1, sizeof(*c.a));
 	if (!c.a)
 		return -ENOMEM;
-	/* root takes the writers' lock (to read, or to repair) */
+	/*
+	 * Root takes the writers' lock (to read, or to repair); an audit
+	 * that repairs nothing makes no ledger where there is none.
+	 */
 	if (c.repair)
 		ret = res_open_write(pool, &c.l);
+	else if (!ledger_exists(pool))
+		ret = -ENOENT;
 	else
 		ret = ledger_open(pool, geteuid() ? LEDGER_READ : LEDGER_WRITE,
 				  &c.l);
-	if (ret == -ENOENT)
+	if (ret == -ENOENT && !c.repair) {
+		/* no ledger yet: audit what there is, make nothing */
+		c.l = NULL;
+		ret = 0;
+	} else if (ret == -ENOENT) {
 		ret = ledger_open(pool, LEDGER_WRITE, &c.l);
+	}
 	if (!ret)
 		ret = audit_fill(&c);
 	ledger_close(c.l);

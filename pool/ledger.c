@@ -379,6 +379,16 @@ int ledger_connect(struct rampool_pool *pool, int mode, struct ledger *l)
 	return ret;
 }
 
+bool ledger_exists(const struct rampool_pool *pool)
+{
+	char path[4096];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", pool->state_dir,
+			     LEDGER_FILE) >= sizeof(path))
+		return true;	/* let the open say what is wrong */
+	return !access(path, F_OK) || errno != ENOENT;
+}
+
 int ledger_open(struct rampool_pool *pool, int mode, struct ledger **out)
 {
 	struct ledger *l = calloc(1, sizeof(*l));

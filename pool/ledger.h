@@ -77,6 +77,8 @@ struct ledger {
  * (nothing changed); -EUCLEAN: the file is not a ledger.
  */
 int ledger_open(struct rampool_pool *pool, int mode, struct ledger **out);
+/* Whether the pool's ledger file exists (a reader's question; no lock). */
+bool ledger_exists(const struct rampool_pool *pool);
 void ledger_close(struct ledger *l);
 /*
  * The same in a struct the caller owns, without allocating (a block keeps

@@ -357,6 +357,10 @@ static void test_audit(void **st)
 
 	(void)st;
 	assert_int_equal(rampool_audit_run(pool, 1u << 5, &a), -EINVAL);
+	/* no ledger yet: clean, and an audit makes none (nor the dir) */
+	audit(0, &s);
+	assert_int_equal(s.n, 0);
+	assert_false(t_exists("%s", state));
 	assert_int_equal(rampool_reservation_new(pool, "kept", &o), 0);
 	assert_int_equal(rampool_reservation_new(pool, "gone", &o), 0);
 	audit(0, &s);
