@@ -234,26 +234,10 @@ $(BUILD)/bench/reserve: bench/reserve.c include/rampool.h $(SOLIB)
 	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $< -o $@ \
 		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS)
 
-$(BUILD)/bench/discard $(BUILD)/bench/uffd: $(BUILD)/bench/%: bench/%.c \
-		bench/util.c bench/util.h include/rampool.h $(SOLIB)
-	@mkdir -p $(dir $@)
-	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
-	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) \
-		$(filter %.c,$^) -o $@ \
-		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' \
-		$(call pc_libs,json-c) -lpthread $(LDFLAGS)
-
-$(BUILD)/bench/check: bench/check.c bench/util.c bench/util.h \
-		include/rampool.h $(SOLIB)
-	@mkdir -p $(dir $@)
-	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
-	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) \
-		$(filter %.c,$^) -o $@ \
-		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' \
-		$(call pc_libs,json-c) -lpthread $(LDFLAGS)
-
-$(BUILD)/bench/uffd_minor: bench/uffd_minor.c bench/util.c bench/util.h \
-		include/rampool.h $(SOLIB)
+# The benches on bench/util.c: one rule.
+BENCH_UTIL := discard uffd uffd_minor check
+$(BENCH_UTIL:%=$(BUILD)/bench/%): $(BUILD)/bench/%: bench/%.c bench/util.c \
+		bench/util.h include/rampool.h $(SOLIB)
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,json-c) \
