@@ -87,13 +87,6 @@ static int make_stream(void)
 	return fd;
 }
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Reads (manifest text, or the stream fd from its start) and checks. */
 static int one(struct rampool_pool *pool, const char *text, size_t len,
 	       int fd, double *secs)
@@ -124,7 +117,7 @@ static int one(struct rampool_pool *pool, const char *text, size_t len,
 static void row(struct rampool_pool *pool, const char *what,
 		const char *text, size_t len, int fd)
 {
-	double t[RUNS];
+	double t[RUNS], lo, hi;
 
 	for (int i = 0; i < RUNS; i++) {
 		int ret = one(pool, text, len, fd, &t[i]);
@@ -134,9 +127,13 @@ static void row(struct rampool_pool *pool, const char *what,
 			return;
 		}
 	}
-	qsort(t, RUNS, sizeof(t[0]), cmp);
+	lo = hi = t[0];
+	for (int i = 1; i < RUNS; i++) {
+		lo = t[i] < lo ? t[i] : lo;
+		hi = t[i] > hi ? t[i] : hi;
+	}
 	say("  %-44s %7.2f ms  (min %.2f, max %.2f; aim < 50 ms)\n", what,
-	    t[RUNS / 2] * 1e3, t[0] * 1e3, t[RUNS - 1] * 1e3);
+	    median(t, RUNS) * 1e3, lo * 1e3, hi * 1e3);
 }
 
 int main(void)

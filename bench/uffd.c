@@ -43,25 +43,6 @@ static unsigned int opt_src_offset;	/* bytes past a 2M boundary */
 static char *src_map;	/* the source's mapping, 4M more than SRC_SIZE */
 static double secs[NROW][100];
 
-/* A fresh block of opt_size bytes, mapped, nothing populated. */
-static struct rampool_block *block(struct rampool_pool *pool, int backing)
-{
-	struct rampool_block_opts o = {
-		.sz = sizeof(o),
-		.size = opt_size,
-		.backing = backing,
-	};
-	struct rampool_block *blk;
-	int ret = rampool_block_new(pool, &o, &blk);
-
-	if (ret) {
-		complain("block of %llu bytes: %s", (unsigned long long)opt_size,
-			 strerror(-ret));
-		return NULL;
-	}
-	return blk;
-}
-
 /* One UFFDIO_COPY of a page, as a VMM without rampool would make it. */
 static int bare_copy(int fd, char *dst, const char *src, uint64_t len)
 {
@@ -78,7 +59,7 @@ static int bare_copy(int fd, char *dst, const char *src, uint64_t len)
 static double place_run(struct rampool_pool *pool, int backing, uint64_t ps,
 			const char *src, bool bare)
 {
-	struct rampool_block *blk = block(pool, backing);
+	struct rampool_block *blk = bench_block(pool, opt_size, backing, 0);
 	double t0, t = -1;
 	char *dst;
 	int fd, ret;
@@ -117,7 +98,7 @@ out:
 static double copy_run(struct rampool_pool *pool, int backing, uint64_t ps,
 		       const char *src, double *populate)
 {
-	struct rampool_block *blk = block(pool, backing);
+	struct rampool_block *blk = bench_block(pool, opt_size, backing, 0);
 	double t0, t = -1;
 	char *dst;
 

@@ -18,26 +18,6 @@ static unsigned int opt_repeat = 3;
 
 enum how { KEEP, COPY, MEMCPY };
 
-static struct rampool_block *block(struct rampool_pool *pool, int backing,
-				   unsigned int flags)
-{
-	struct rampool_block_opts o = {
-		.sz = sizeof(o),
-		.size = opt_size,
-		.backing = backing,
-		.flags = flags,
-	};
-	struct rampool_block *blk;
-	int ret = rampool_block_new(pool, &o, &blk);
-
-	if (ret) {
-		complain("block of %llu bytes: %s", (unsigned long long)opt_size,
-			 strerror(-ret));
-		return NULL;
-	}
-	return blk;
-}
-
 /*
  * Seconds to fill the whole block page by page from src; < 0: failed.
  * KEEP: a preallocated block in keep-pages mode; COPY: a block in discard
@@ -49,7 +29,7 @@ static double run(struct rampool_pool *pool, int backing, uint64_t ps,
 {
 	unsigned int flags = how == COPY ? 0 : RAMPOOL_BLOCK_PREALLOC |
 					       RAMPOOL_BLOCK_PAGE_TABLES;
-	struct rampool_block *blk = block(pool, backing, flags);
+	struct rampool_block *blk = bench_block(pool, opt_size, backing, flags);
 	char *dst;
 	double t0, t = -1;
 	int fd, ret = 0;

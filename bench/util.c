@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rampool.h"
 #include "util.h"
 
 #define POOL_DIR "/sys/kernel/mm/hugepages/hugepages-2048kB/"
@@ -238,6 +239,24 @@ void cpu_since(const struct cpu_mark *a, double *others, double *steal)
 	if (*others < 0)
 		*others = 0;
 	*steal = (b.steal - a->steal) / wall;
+}
+
+struct rampool_block *bench_block(struct rampool_pool *pool, uint64_t size,
+				  int backing, unsigned int flags)
+{
+	struct rampool_block_opts o = {
+		.sz = sizeof(o), .size = size,
+		.backing = (enum rampool_backing)backing, .flags = flags,
+	};
+	struct rampool_block *blk;
+	int ret = rampool_block_new(pool, &o, &blk);
+
+	if (ret) {
+		complain("block of %llu bytes: %s", (unsigned long long)size,
+			 strerror(-ret));
+		return NULL;
+	}
+	return blk;
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -41,6 +41,12 @@ void cpu_mark(struct cpu_mark *m);
 /* CPUs kept busy by other processes, and stolen by the host, on average */
 void cpu_since(const struct cpu_mark *a, double *others, double *steal);
 
+struct rampool_pool;
+struct rampool_block;
+/* A fresh block (rampool_block_new, nothing populated unless flags say);
+ * NULL with the reason complained. */
+struct rampool_block *bench_block(struct rampool_pool *pool, uint64_t size,
+				  int backing, unsigned int flags);
 /* the median of v[0..n), n <= 1000 */
 double median(const double *v, unsigned int n);
 
