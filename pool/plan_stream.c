@@ -209,7 +209,7 @@ static void note_device_blocks(const struct build *b,
 		if (!slash || id[0] == '/' ||
 		    (len > 4 && !strcmp(id + len - 4, ".rom")))
 			continue;
-		rp_info(b->log, "qemu stream: block '%s' may be a virtio-mem "
+		rp_warn(b->log, "qemu stream: block '%s' may be a virtio-mem "
 			"device's memory: the stream has no plugged bitmap "
 			"(no virtio-mem-device-early section): counted in "
 			"full", id);

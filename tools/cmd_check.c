@@ -330,6 +330,9 @@ int cmd_check(struct ctl *c, int argc, char **argv)
 	status = check_parse(argc, argv, &a);
 	if (status)
 		return status < 0 ? EXIT_OK : status;
+	/* what a reader warns of (an unknown key, a block counted in full
+	 * for want of a plugged bitmap) is for the user to see */
+	c->warnings = true;
 	if ((status = open_pool(c, &pool)))
 		return status;
 	status = read_plan(c, pool, &a, &plan);

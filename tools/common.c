@@ -17,6 +17,8 @@ static void log_cb(void *data, enum rampool_log_level level, const char *msg)
 		snprintf(c->last_err, sizeof(c->last_err), "%s", msg);
 	if (c->verbose && level > RAMPOOL_LOG_ERR)
 		fprintf(stderr, "%s: %s\n", prog, msg);
+	else if (c->warnings && level == RAMPOOL_LOG_WARN)
+		fprintf(stderr, "%s: warning: %s\n", prog, msg);
 }
 
 /* getopt leaves the offending word in argv; name it whole. */

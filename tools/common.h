@@ -17,6 +17,7 @@ struct ctl {
 	const char *state_dir;
 	int verbose;
 	char last_err[512];	/* the library's last ERR message */
+	bool warnings;		/* print the library's warnings (check) */
 };
 
 /* One command: bpftool's shape, a name, its function and one line of help. */

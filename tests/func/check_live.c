@@ -217,6 +217,20 @@ int main(void)
 	check_row(0, 28 * MB, PAGES * 2 * MB);
 	cgroup_limit();
 
+	/* an unknown key: warned about on stderr, and it still fits */
+	{
+		char *out = NULL, *err = NULL;
+
+		manifest = t_manifest("{\"blocks\": [{\"id\": \"a\", \"size\":"
+				      " \"2M\", \"page_size\": \"2M\","
+				      " \"colour\": \"red\"}]}");
+		T_EQ(t_poolctl(&out, &err, "check", manifest, NULL), 0);
+		if (strcmp(err, "poolctl: warning: manifest: "
+			   "$.blocks[0].colour: unknown key, ignored\n"))
+			T_FAIL("stderr: '%s'", err);
+		free(out);
+		free(err);
+	}
 	bad("{\"blocks\": [{\"id\": \"pc.ram\", \"size\": -1,"
 	    " \"page_size\": \"2M\"}]}", "$.blocks[0].size");
 	bad("{\"blocks\": [{\"id\": \"pc.ram\", \"size\": \"3M\","

@@ -179,6 +179,27 @@ static void test_unplugged(void **state)
 	assert_non_null(strstr(logs, "its early section is ignored"));
 	assert_null(strstr(logs, "may be a virtio-mem"));
 	rampool_plan_free(p);
+
+	/* an older stream (no early section): counted in full, and said at
+	 * warning level, which poolctl check prints */
+	header(&s, 3);
+	config(&s, "pc-q35-7.2", NULL);
+	ram_start(&s, GB(2));
+	ram_block(&s, "0000:00:03.0/mem0", GB(2), 0);
+	ram_end(&s);
+	put(&s, 0, 1);
+	assert_int_equal(plan_of(&s, NULL, MB(2), &p), 0);
+	expect_block(p, 0, "0000:00:03.0/mem0", GB(2), GB(2), MB(2),
+		     RAMPOOL_NODE_ANY, RAMPOOL_PLAN_F_DEFAULTED);
+	{
+		char want[96];
+
+		snprintf(want, sizeof(want), "%d:qemu stream: block "
+			 "'0000:00:03.0/mem0' may be a virtio-mem",
+			 (int)RAMPOOL_LOG_WARN);
+		assert_non_null(strstr(logs, want));
+	}
+	rampool_plan_free(p);
 }
 
 static void expect_fail(const struct sb *s, const char *map, uint64_t dps,
