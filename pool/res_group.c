@@ -112,13 +112,16 @@ static int create(struct rampool_pool *pool, struct ledger *l,
 		ret = plan_check_run(pool, plan, cgroup, l, t, &c);
 	if (ret == -ENOSPC)
 		rp_err(&pool->log, "reserve: %s: does not fit", g->name);
-	for (; !ret && made < g->n; made++)
-		ret = res_plan_make(pool, l, g->p[made]);
+	/* made: the members whose objects stand (a failed one undid its own) */
+	for (unsigned int i = 0; !ret && i < g->n; i++) {
+		ret = res_plan_make(pool, l, g->p[i]);
+		if (!ret)
+			made++;
+	}
 	if (!ret)
 		ret = ledger_commit(l);
 	else
 		ledger_rollback(l);
-	/* a failed member undid itself; the others go now */
 	for (unsigned int i = 0; i < made; i++)
 		res_plan_made(pool, g->p[i], !ret);
 	topo_free(t);
