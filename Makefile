@@ -186,6 +186,16 @@ $(BUILD)/tests/func/internal_%: tests/func/internal_%.c $(T_OBJ) $(ARLIB) \
 	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) -I. $< $(T_OBJ) \
 		-o $@ $(ARLIB) $(LIBDEPS) $(LDFLAGS)
 
+# scrub_live tests backend primitives (scrub, resmount) on the real kernel:
+# linked with the static library, whose internal symbols it can reach.
+$(BUILD)/tests/func/scrub_live: tests/func/scrub_live.c $(T_OBJ) $(ARLIB) \
+				tests/func/t_util.h tests/t_compat.h \
+				backend/scrub.h backend/resmount.h
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) -I. $< $(T_OBJ) \
+		-o $@ $(ARLIB) $(LIBDEPS) $(LDFLAGS)
+
 TEST_ENV := BUILD=$(abspath $(BUILD)) SRC=$(CURDIR) VALGRIND=$(VALGRIND) \
 	    SANITIZE=$(SANITIZE)
 
