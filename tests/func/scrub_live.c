@@ -2,6 +2,7 @@
 /* scrub_live.c: scrub_file zeroes every byte of a min_size hugetlbfs file and a tmpfs file keeping their pages, survives SIGKILL without a false clean, and resmount_move moves a reservation mount without touching a page (issue 10). */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -42,17 +43,22 @@ static void fill(int fd, uint64_t len, uint64_t ps)
 	munmap(p, len);
 }
 
-/* Bytes of [0, len) of the file that are not zero (all of them read). */
+/*
+ * Bytes of [0, len) of the file that are not zero (all of them read), by
+ * pread: reading a hole through a mapping would fill it (DESIGN fact 7).
+ */
 static uint64_t nonzero(int fd, uint64_t len)
 {
-	const uint64_t *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	static uint64_t buf[(2ULL << 20) / 8];
 	uint64_t n = 0;
 
-	if (p == MAP_FAILED)
-		T_FAIL("mmap: %s", strerror(errno));
-	for (uint64_t w = 0; w < len / 8; w++)
-		n += p[w] != 0;
-	munmap((void *)p, len);
+	for (uint64_t off = 0; off < len; off += sizeof(buf)) {
+		if (pread(fd, buf, sizeof(buf), (off_t)off) !=
+		    (ssize_t)sizeof(buf))
+			T_FAIL("pread at %" PRIu64 ": %s", off, strerror(errno));
+		for (uint64_t w = 0; w < sizeof(buf) / 8; w++)
+			n += buf[w] != 0;
+	}
 	return n * 8;
 }
 
@@ -108,14 +114,34 @@ static void slow(void *data, uint64_t done, uint64_t total)
 	usleep(20000);
 }
 
+static int hole_wfd = -1;
+
+/* fallocate that stops for good after punching the second sub-chunk */
+static int punch_then_stop(int fd, int mode, off_t off, off_t len)
+{
+	int ret = fallocate(fd, mode, off, len);
+
+	if ((mode & FALLOC_FL_PUNCH_HOLE) && off > 0) {
+		if (write(hole_wfd, "p", 1) != 1)
+			_exit(3);
+		pause();
+	}
+	return ret;
+}
+
 /*
  * A child scrubs, reporting "C" on the pipe only when scrub_file returned
  * 0; SIGKILLed after its first sub-chunk. Never reported clean; the pages
  * stay the mount's (free - resv as before); a second scrub cleans it.
  */
 static void kill_mid(int fd, uint64_t len, uint64_t ps, bool huge,
-		     enum scrub_method m, const struct t_hcount *held)
+		     enum scrub_method m, bool in_hole,
+		     const struct t_hcount *held)
 {
+	struct scrub_ops ops = scrub_default_ops;
+	struct scrub_opts o = { .threads = 1, .mpol_mode = -1,
+				.chunk = 4ULL << 20 };
+	const uint64_t hole = 4ULL << 20;
 	struct t_hcount now;
 	int pfd[2], st;
 	char c = 0;
@@ -128,7 +154,12 @@ static void kill_mid(int fd, uint64_t len, uint64_t ps, bool huge,
 		T_FAIL("fork: %s", strerror(errno));
 	if (!pid) {
 		close(pfd[0]);
-		if (!scrub(fd, len, ps, huge, m, 1, slow, &pfd[1]))
+		/* killed between the punch and the refill of sub-chunk 2 */
+		hole_wfd = pfd[1];
+		ops.fallocate = punch_then_stop;
+		if (in_hole ? !scrub_file(fd, len, ps, huge, m, &o, &ops,
+					  &nolog) :
+		    !scrub(fd, len, ps, huge, m, 1, slow, &pfd[1]))
 			(void)!write(pfd[1], "C", 1);
 		_exit(0);
 	}
@@ -147,6 +178,15 @@ static void kill_mid(int fd, uint64_t len, uint64_t ps, bool huge,
 	t_hcount(MB2, -1, &now);
 	T_EQ(now.total, held->total);
 	T_EQ(now.free - now.resv, held->free - held->resv);
+	if (in_hole) {
+		/* sub-chunk 1 zero, 2 a hole: its pages in the mount's reserve */
+		T_EQ(blocks(fd), len - hole);
+		T_EQ(nonzero(fd, len), len - 2 * hole);
+		if (huge) {
+			T_EQ(now.free, held->free + hole / MB2);
+			T_EQ(now.resv, held->resv + hole / MB2);
+		}
+	}
 	/* the caller scrubs a dirty file again: back to all zero, all held */
 	T_EQ(scrub(fd, len, ps, huge, m, 1, NULL, NULL), 0);
 	T_EQ(nonzero(fd, len), 0);
@@ -160,9 +200,15 @@ static void kills(int fd, uint64_t len, uint64_t ps, bool huge,
 {
 	for (unsigned int i = 0; i < 3; i++) {
 		for (int k = 0; k < KILLS; k++)
-			kill_mid(fd, len, ps, huge, methods[i], held);
-		printf("  %s %s: %d SIGKILLs mid-scrub, never clean, no page lost\n",
-		       huge ? "2M" : "4K", mname[i], KILLS);
+			kill_mid(fd, len, ps, huge, methods[i], false, held);
+		if (methods[i] == SCRUB_PUNCH_REFILL)
+			for (int k = 0; k < KILLS; k++)
+				kill_mid(fd, len, ps, huge, methods[i], true,
+					 held);
+		printf("  %s %s: %d SIGKILLs mid-scrub%s, never clean, no page lost\n",
+		       huge ? "2M" : "4K", mname[i], KILLS,
+		       methods[i] == SCRUB_PUNCH_REFILL ?
+		       " and 5 between a punch and its refill" : "");
 	}
 }
 
