@@ -107,6 +107,33 @@ static bool mount_root(const char *dir, const struct resmount_ops *ops)
 	return here.st_dev != up.st_dev;
 }
 
+int resmount_private(const char *dir, const struct resmount_ops *ops,
+		     const struct rp_log *log)
+{
+	int err;
+
+	/* a mount already (made here before): only its propagation */
+	if (!ops->mount(NULL, dir, NULL, MS_PRIVATE, NULL))
+		return 0;
+	if (errno != EINVAL)
+		goto fail;
+	/* not a mount point: it becomes one, bound on itself */
+	if (ops->mount(dir, dir, NULL, MS_BIND, NULL))
+		goto fail;
+	if (!ops->mount(NULL, dir, NULL, MS_PRIVATE, NULL))
+		return 0;
+	err = errno;
+	rp_err(log, "make %s a private mount: %s", dir, strerror(err));
+	if (ops->umount2(dir, UMOUNT_NOFOLLOW))
+		rp_err(log, "umount %s (a bind mount made here): %s", dir,
+		       strerror(errno));
+	return -err;
+fail:
+	err = errno;
+	rp_err(log, "make %s a private mount: %s", dir, strerror(err));
+	return -err;
+}
+
 int resmount_tmpfs(const char *dir, const struct resmount_ops *ops,
 		   const struct rp_log *log)
 {

@@ -69,6 +69,17 @@ int resmount_move(const char *from, const char *to,
 		  const struct resmount_ops *ops, const struct rp_log *log);
 
 /*
+ * Makes dir (a directory) a mount with private propagation, so that the
+ * mounts inside it can be moved (resmount_move) whatever its parent's
+ * propagation: a mount already is only made private (idempotent), a plain
+ * directory is first bound on itself. On failure a bind made here is
+ * undone. 0, -EPERM (no CAP_SYS_ADMIN), -ENOENT, other mount(2) errnos
+ * (logged).
+ */
+int resmount_private(const char *dir, const struct resmount_ops *ops,
+		     const struct rp_log *log);
+
+/*
  * Unmounts dir (never following a symlink) and removes the directory.
  * -EBUSY: a process still has a file of it open or mapped (nothing
  * changed). A dir that is not mounted is only removed.

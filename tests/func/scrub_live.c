@@ -270,13 +270,15 @@ static char top[64] = "";
 
 static void cleanup_top(void)
 {
-	static const char *const sub[] = { "shared/c", "shared/d", "shared",
-					   "a", "b" };
+	static const char *const sub[] = {
+		"shared/in/e", "shared/in/f", "shared/in", "shared/c",
+		"shared/d", "shared", "a", "b",
+	};
 	char p[128];
 
 	if (!top[0])
 		return;
-	for (unsigned int i = 0; i < 5; i++) {
+	for (unsigned int i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
 		snprintf(p, sizeof(p), "%s/%s", top, sub[i]);
 		while (!umount2(p, MNT_DETACH))
 			;
@@ -340,7 +342,7 @@ static void move_one(const char *from, const char *to)
 
 static void test_move(void)
 {
-	char a[80], b[80], sh[80], c[100], d[100];
+	char a[80], b[80], sh[80], c[100], d[100], in[100], e[120], f[120];
 	struct t_hcount base, now;
 
 	t_hugepages_ensure_free(MB2, 16);
@@ -366,10 +368,21 @@ static void test_move(void)
 	T_ASSERT(resmount_is_hugetlbfs(c, &resmount_default_ops));
 	T_EQ(access(d, F_OK), -1);
 	T_EQ(resmount_remove(c, &resmount_default_ops, &nolog), 0);
-	/* made private, the same move works */
-	T_EQ(mount(NULL, sh, NULL, MS_PRIVATE, NULL), 0);
+	/* made private (a mount already), the same move works */
+	T_EQ(resmount_private(sh, &resmount_default_ops, &nolog), 0);
 	move_one(c, d);
 	printf("  move under a shared parent: EINVAL; private: moved\n");
+	/* a plain directory under the shared mount: bound, made private */
+	T_EQ(mount(NULL, sh, NULL, MS_SHARED, NULL), 0);
+	snprintf(in, sizeof(in), "%s/in", sh);
+	snprintf(e, sizeof(e), "%s/e", in);
+	snprintf(f, sizeof(f), "%s/f", in);
+	T_EQ(mkdir(in, 0700), 0);
+	T_EQ(resmount_private(in, &resmount_default_ops, &nolog), 0);
+	move_one(e, f);
+	printf("  resmount_private on a directory in a shared mount: moved\n");
+	T_EQ(umount2(in, 0), 0);
+	T_EQ(rmdir(in), 0);
 	T_EQ(umount2(sh, 0), 0);
 	t_hcount(MB2, -1, &now);
 	T_HCOUNT_EQ(now, base);

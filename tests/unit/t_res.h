@@ -221,6 +221,20 @@ static inline int t_mount_move(const char *src, const char *target)
 	return 0;
 }
 
+/* MS_PRIVATE: a mount point only (EINVAL elsewhere, as the kernel). */
+static inline int t_mount_private(const char *target)
+{
+	t_rm.last.flags = MS_PRIVATE;
+	snprintf(t_rm.last.target, sizeof(t_rm.last.target), "%s", target);
+	if (t_rm_hit(T_MOUNT))
+		return -1;
+	if (t_rm_find(target) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
 static inline int t_mount(const char *src, const char *target,
 			  const char *fstype, unsigned long flags,
 			  const void *data)
@@ -230,8 +244,11 @@ static inline int t_mount(const char *src, const char *target,
 
 	if (flags & MS_MOVE)
 		return t_mount_move(src, target);
+	if (flags & MS_PRIVATE)
+		return t_mount_private(target);
 	snprintf(m->target, sizeof(m->target), "%s", target);
-	snprintf(m->fstype, sizeof(m->fstype), "%s", fstype);
+	snprintf(m->fstype, sizeof(m->fstype), "%s",
+		 fstype ? fstype : (flags & MS_BIND) ? "bind" : "");
 	snprintf(m->data, sizeof(m->data), "%s", data ? (const char *)data : "");
 	m->flags = flags;
 	if (t_rm_hit(T_MOUNT))

@@ -393,6 +393,52 @@ static void test_move_fails(void **state)
 	assert_int_equal(t_rm.nr_mnt, 0);
 }
 
+/* A plain directory is bound on itself, then made private. */
+static void test_private(void **state)
+{
+	(void)state;
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	assert_int_equal(resmount_private(mnt, &t_rm_ops, &quiet), 0);
+	assert_int_equal(t_rm.calls[T_MOUNT], 3);
+	assert_int_equal(t_rm.nr_mnt, 1);
+	assert_string_equal(t_rm.mnt[0].fstype, "bind");
+	assert_int_equal(t_rm.mnt[0].flags, MS_BIND);
+	assert_int_equal(t_rm.last.flags, MS_PRIVATE);
+	assert_string_equal(t_rm.last.target, mnt);
+	/* again: a mount now, only made private (nothing stacked) */
+	assert_int_equal(resmount_private(mnt, &t_rm_ops, &quiet), 0);
+	assert_int_equal(t_rm.calls[T_MOUNT], 4);
+	assert_int_equal(t_rm.nr_mnt, 1);
+	assert_int_equal(resmount_remove(mnt, &t_rm_ops, &quiet), 0);
+	assert_int_equal(t_rm.nr_mnt, 0);
+}
+
+/* Each mount call failed: its errno, no bind mount left behind. */
+static void private_fails(int skip, int err, int umounts)
+{
+	t_rm_reset();
+	t_rm_fail(T_MOUNT, err, skip);
+	assert_int_equal(resmount_private(mnt, &t_rm_ops, &quiet), -err);
+	assert_int_equal(t_rm.calls[T_MOUNT], skip + 1);
+	assert_int_equal(t_rm.calls[T_UMOUNT], umounts);
+	assert_int_equal(t_rm.nr_mnt, 0);
+}
+
+static void test_private_fails(void **state)
+{
+	(void)state;
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	private_fails(0, EPERM, 0);
+	private_fails(0, ENOENT, 0);
+	private_fails(1, EACCES, 0);	/* the bind */
+	private_fails(2, ENOMEM, 1);	/* private after the bind: undone */
+	/* a missing directory: the kernel's ENOENT (the fake's EINVAL, bind ENOENT) */
+	t_rm_reset();
+	assert_int_equal(rmdir(mnt), 0);
+	assert_int_equal(resmount_private(mnt, &t_rm_ops, &quiet), -ENOENT);
+	assert_int_equal(t_rm.nr_mnt, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +461,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_move_fails, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_private, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_private_fails, setup,
 						teardown),
 	};
 
