@@ -186,6 +186,16 @@ $(BUILD)/tests/func/internal_%: tests/func/internal_%.c $(T_OBJ) $(ARLIB) \
 	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) -I. $< $(T_OBJ) \
 		-o $@ $(ARLIB) $(LIBDEPS) $(LDFLAGS)
 
+# scrub_live tests backend primitives (scrub, resmount) on the real kernel:
+# linked with the static library, whose internal symbols it can reach.
+$(BUILD)/tests/func/scrub_live: tests/func/scrub_live.c $(T_OBJ) $(ARLIB) \
+				tests/func/t_util.h tests/t_compat.h \
+				backend/scrub.h backend/resmount.h
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) -I. $< $(T_OBJ) \
+		-o $@ $(ARLIB) $(LIBDEPS) $(LDFLAGS)
+
 TEST_ENV := BUILD=$(abspath $(BUILD)) SRC=$(CURDIR) VALGRIND=$(VALGRIND) \
 	    SANITIZE=$(SANITIZE)
 
@@ -245,22 +255,35 @@ $(BENCH_UTIL:%=$(BUILD)/bench/%): $(BUILD)/bench/%: bench/%.c bench/util.c \
 		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' \
 		$(call pc_libs,json-c) -lpthread $(LDFLAGS)
 
+# The scrub rate of issue 10: backend primitives, so the static library.
+$(BUILD)/bench/scrub: bench/scrub.c bench/util.c bench/util.h $(ARLIB) \
+		backend/scrub.h backend/prealloc.h backend/resmount.h
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -I. $(call pc_cflags,json-c) \
+		$(filter %.c,$^) -o $@ $(ARLIB) \
+		$(call pc_libs,json-c) $(LIBDEPS) $(LDFLAGS)
+
 # RESERVE_ARGS is passed to bench/reserve, e.g. RESERVE_ARGS='-i 50 -n 1000';
 # DISCARD_ARGS to bench/discard, e.g. DISCARD_ARGS='--size 1G --repeat 9';
 # UFFD_ARGS to bench/uffd, e.g. UFFD_ARGS='--size 256M --repeat 5';
-# MINOR_ARGS to bench/uffd_minor, e.g. MINOR_ARGS='--size 256M'.
+# MINOR_ARGS to bench/uffd_minor, e.g. MINOR_ARGS='--size 256M';
+# SCRUB_ARGS to bench/scrub, e.g. SCRUB_ARGS='-r 5'.
 RESERVE_ARGS ?=
 DISCARD_ARGS ?=
 UFFD_ARGS ?=
 MINOR_ARGS ?=
+SCRUB_ARGS ?=
 bench: all $(BUILD)/bench/prealloc $(BUILD)/bench/reserve $(BUILD)/bench/discard \
-	$(BUILD)/bench/uffd $(BUILD)/bench/uffd_minor $(BUILD)/bench/check
+	$(BUILD)/bench/uffd $(BUILD)/bench/uffd_minor $(BUILD)/bench/check \
+	$(BUILD)/bench/scrub
 	$(Q)scripts/hplock $(BUILD)/bench/prealloc $(BENCH_ARGS)
 	$(Q)scripts/hplock $(BUILD)/bench/reserve $(RESERVE_ARGS)
 	$(Q)scripts/hplock $(BUILD)/bench/discard $(DISCARD_ARGS)
 	$(Q)scripts/hplock $(BUILD)/bench/uffd $(UFFD_ARGS)
 	$(Q)scripts/hplock $(BUILD)/bench/uffd_minor $(MINOR_ARGS)
 	$(Q)scripts/hplock $(BUILD)/bench/check
+	$(Q)scripts/hplock $(BUILD)/bench/scrub $(SCRUB_ARGS)
 
 FUZZ_CC ?= clang
 # the manifest reader and what it calls, libc and json-c only

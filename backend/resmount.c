@@ -70,6 +70,29 @@ int resmount_hugetlbfs(const char *dir, uint64_t page_size, uint64_t bytes,
 	return 0;
 }
 
+int resmount_move(const char *from, const char *to,
+		  const struct resmount_ops *ops, const struct rp_log *log)
+{
+	int err;
+
+	if (ops->mkdirat(AT_FDCWD, to, 0700)) {
+		err = errno;
+		rp_err(log, "mkdir %s: %s%s", to, strerror(err),
+		       err == EEXIST ? " (something is in the way: refused)"
+				     : "");
+		return -err;
+	}
+	if (ops->mount(from, to, NULL, MS_MOVE, NULL)) {
+		err = errno;
+		rp_err(log, "move mount %s to %s: %s%s", from, to, strerror(err),
+		       err == EINVAL ? " (not a mount, or under a shared mount)"
+				     : "");
+		ops->unlinkat(AT_FDCWD, to, AT_REMOVEDIR);
+		return -err;
+	}
+	return 0;
+}
+
 /* dir is the root of a mount: another device than its parent's. */
 static bool mount_root(const char *dir, const struct resmount_ops *ops)
 {
@@ -82,6 +105,33 @@ static bool mount_root(const char *dir, const struct resmount_ops *ops)
 	    ops->stat(parent, &up))
 		return false;
 	return here.st_dev != up.st_dev;
+}
+
+int resmount_private(const char *dir, const struct resmount_ops *ops,
+		     const struct rp_log *log)
+{
+	int err;
+
+	/* a mount already (made here before): only its propagation */
+	if (!ops->mount(NULL, dir, NULL, MS_PRIVATE, NULL))
+		return 0;
+	if (errno != EINVAL)
+		goto fail;
+	/* not a mount point: it becomes one, bound on itself */
+	if (ops->mount(dir, dir, NULL, MS_BIND, NULL))
+		goto fail;
+	if (!ops->mount(NULL, dir, NULL, MS_PRIVATE, NULL))
+		return 0;
+	err = errno;
+	rp_err(log, "make %s a private mount: %s", dir, strerror(err));
+	if (ops->umount2(dir, UMOUNT_NOFOLLOW))
+		rp_err(log, "umount %s (a bind mount made here): %s", dir,
+		       strerror(errno));
+	return -err;
+fail:
+	err = errno;
+	rp_err(log, "make %s a private mount: %s", dir, strerror(err));
+	return -err;
 }
 
 int resmount_tmpfs(const char *dir, const struct resmount_ops *ops,

@@ -50,6 +50,36 @@ int resmount_tmpfs(const char *dir, const struct resmount_ops *ops,
 		   const struct rp_log *log);
 
 /*
+ * The claim of a warm slot: moves the mount on from (a reservation's
+ * min_size hugetlbfs mount, its pages and reserve held) to to, a new
+ * directory made here with mode 0700 (anything already at to is refused
+ * with -EEXIST, as in resmount_hugetlbfs). One mount(MS_MOVE): no page is
+ * allocated, freed or zeroed, HugePages_Free and Rsvd do not change and
+ * open or mapped files keep their pages (checked in tests/func/scrub_live.c
+ * on Linux 6.18). from stays behind as an empty directory (the caller
+ * removes it). The kernel refuses the move with -EINVAL when from is not
+ * the root of a mount, or when the mount it sits in (from's parent) has
+ * shared propagation (mount(2); systemd makes / and /run shared): the
+ * pool's mount directory must be a private (or slave) mount of its own.
+ * On any failure nothing has moved and to is removed again. -EINVAL,
+ * -EEXIST, -ENOENT, -EPERM (no CAP_SYS_ADMIN), other errnos of mkdir and
+ * mount (logged).
+ */
+int resmount_move(const char *from, const char *to,
+		  const struct resmount_ops *ops, const struct rp_log *log);
+
+/*
+ * Makes dir (a directory) a mount with private propagation, so that the
+ * mounts inside it can be moved (resmount_move) whatever its parent's
+ * propagation: a mount already is only made private (idempotent), a plain
+ * directory is first bound on itself. On failure a bind made here is
+ * undone. 0, -EPERM (no CAP_SYS_ADMIN), -ENOENT, other mount(2) errnos
+ * (logged).
+ */
+int resmount_private(const char *dir, const struct resmount_ops *ops,
+		     const struct rp_log *log);
+
+/*
  * Unmounts dir (never following a symlink) and removes the directory.
  * -EBUSY: a process still has a file of it open or mapped (nothing
  * changed). A dir that is not mounted is only removed.

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/vfs.h>
@@ -180,6 +181,60 @@ static inline int t_rm_find(const char *target)
 	return -1;
 }
 
+/* Moves the regular files directly in from to to (what a mount holds). */
+static inline void t_rm_carry(const char *from, const char *to)
+{
+	struct dirent *d;
+	DIR *dp = opendir(from);
+	int tfd = open(to, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	while (dp && tfd >= 0 && (d = readdir(dp)))
+		if (d->d_type == DT_REG)
+			renameat(dirfd(dp), d->d_name, tfd, d->d_name);
+	if (tfd >= 0)
+		close(tfd);
+	if (dp)
+		closedir(dp);
+}
+
+/* MS_MOVE: the top mount on src now sits on target, with its files. */
+static inline int t_mount_move(const char *src, const char *target)
+{
+	struct stat st;
+	int i;
+
+	t_rm.last.flags = MS_MOVE;
+	snprintf(t_rm.last.target, sizeof(t_rm.last.target), "%s", target);
+	if (t_rm_hit(T_MOUNT))
+		return -1;
+	i = t_rm_find(src);
+	if (i < 0) {
+		errno = EINVAL;	/* not a mount point */
+		return -1;
+	}
+	if (stat(target, &st) || !S_ISDIR(st.st_mode)) {
+		errno = ENOENT;
+		return -1;
+	}
+	snprintf(t_rm.mnt[i].target, sizeof(t_rm.mnt[i].target), "%s", target);
+	t_rm_carry(src, target);
+	return 0;
+}
+
+/* MS_PRIVATE: a mount point only (EINVAL elsewhere, as the kernel). */
+static inline int t_mount_private(const char *target)
+{
+	t_rm.last.flags = MS_PRIVATE;
+	snprintf(t_rm.last.target, sizeof(t_rm.last.target), "%s", target);
+	if (t_rm_hit(T_MOUNT))
+		return -1;
+	if (t_rm_find(target) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
 static inline int t_mount(const char *src, const char *target,
 			  const char *fstype, unsigned long flags,
 			  const void *data)
@@ -187,9 +242,13 @@ static inline int t_mount(const char *src, const char *target,
 	struct t_mnt *m = &t_rm.last;
 	struct stat st;
 
-	(void)src;
+	if (flags & MS_MOVE)
+		return t_mount_move(src, target);
+	if (flags & MS_PRIVATE)
+		return t_mount_private(target);
 	snprintf(m->target, sizeof(m->target), "%s", target);
-	snprintf(m->fstype, sizeof(m->fstype), "%s", fstype);
+	snprintf(m->fstype, sizeof(m->fstype), "%s",
+		 fstype ? fstype : (flags & MS_BIND) ? "bind" : "");
 	snprintf(m->data, sizeof(m->data), "%s", data ? (const char *)data : "");
 	m->flags = flags;
 	if (t_rm_hit(T_MOUNT))

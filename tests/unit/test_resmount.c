@@ -36,6 +36,19 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Creates name in dir with a few bytes in it (a slot's file). */
+static void t_fill_file_at(const char *d, const char *name)
+{
+	char path[PATH_MAX + 64];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", d, name);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "data", 4), 4);
+	close(fd);
+}
+
 static void test_hugetlbfs_data(void **state)
 {
 	struct stat st;
@@ -304,6 +317,128 @@ static void test_create_file_fails(void **state)
 	create_fails(T_FTRUNC, EFBIG);
 }
 
+/* The claim: the mount and its file move, from is left an empty directory. */
+static void test_move(void **state)
+{
+	char to[PATH_MAX + 8];
+	struct stat st;
+
+	(void)state;
+	snprintf(to, sizeof(to), "%s/r", dir);
+	assert_int_equal(resmount_hugetlbfs(mnt, 2097152, 1ull << 30, 0, 0,
+					    &t_rm_ops, &quiet), 0);
+	t_fill_file_at(mnt, "slot");
+	assert_int_equal(resmount_move(mnt, to, &t_rm_ops, &quiet), 0);
+	assert_int_equal(t_rm.last.flags, MS_MOVE);
+	assert_string_equal(t_rm.last.target, to);
+	assert_int_equal(t_rm.nr_mnt, 1);
+	assert_int_equal(t_rm_find(mnt), -1);
+	assert_int_equal(t_rm_find(to), 0);
+	/* the mount keeps its options: a 1 GiB min_size hugetlbfs */
+	assert_string_equal(t_rm.mnt[0].data,
+			    "pagesize=2097152,min_size=1073741824,"
+			    "size=1073741824,uid=0,gid=0,mode=0700");
+	assert_true(t_exists("%s/slot", to));
+	assert_false(t_exists("%s/slot", mnt));
+	assert_int_equal(stat(to, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	/* from: an empty directory, removable */
+	assert_int_equal(rmdir(mnt), 0);
+	assert_int_equal(resmount_remove(to, &t_rm_ops, &quiet), 0);
+	assert_int_equal(t_rm.nr_mnt, 0);
+}
+
+/* Every failure leaves the mount where it was and no new directory. */
+static void move_fails(enum t_rmc c, int err, bool to_exists)
+{
+	char to[PATH_MAX + 8];
+
+	snprintf(to, sizeof(to), "%s/r", dir);
+	t_rm_reset();
+	assert_int_equal(resmount_hugetlbfs(mnt, 2097152, 1ull << 30, 0, 0,
+					    &t_rm_ops, &quiet), 0);
+	t_fill_file_at(mnt, "slot");
+	if (to_exists)
+		assert_int_equal(mkdir(to, 0700), 0);
+	else
+		t_rm_fail(c, err, 0);
+	assert_int_equal(resmount_move(mnt, to, &t_rm_ops, &quiet), -err);
+	assert_int_equal(t_rm.nr_mnt, 1);
+	assert_int_equal(t_rm_find(mnt), 0);
+	assert_true(t_exists("%s/slot", mnt));
+	/* to: gone unless it was there before (and then untouched) */
+	assert_int_equal(t_exists("%s", to), to_exists);
+	assert_int_equal(t_rm.calls[T_UNLINK], c == T_MOUNT ? 1 : 0);
+	if (to_exists)
+		assert_int_equal(rmdir(to), 0);
+	assert_int_equal(resmount_remove(mnt, &t_rm_ops, &quiet), 0);
+}
+
+static void test_move_fails(void **state)
+{
+	char to[PATH_MAX + 8], none[PATH_MAX + 8];
+
+	(void)state;
+	move_fails(T_MKDIR, EEXIST, true);
+	move_fails(T_MKDIR, EACCES, false);
+	move_fails(T_MKDIR, ENOENT, false);
+	move_fails(T_MOUNT, EINVAL, false);	/* under a shared mount */
+	move_fails(T_MOUNT, EPERM, false);
+	/* from not a mount (the fake kernel's EINVAL): nothing left */
+	snprintf(to, sizeof(to), "%s/r", dir);
+	snprintf(none, sizeof(none), "%s/none", dir);
+	assert_int_equal(mkdir(none, 0700), 0);
+	assert_int_equal(resmount_move(none, to, &t_rm_ops, &quiet), -EINVAL);
+	assert_false(t_exists("%s", to));
+	assert_int_equal(t_rm.nr_mnt, 0);
+}
+
+/* A plain directory is bound on itself, then made private. */
+static void test_private(void **state)
+{
+	(void)state;
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	assert_int_equal(resmount_private(mnt, &t_rm_ops, &quiet), 0);
+	assert_int_equal(t_rm.calls[T_MOUNT], 3);
+	assert_int_equal(t_rm.nr_mnt, 1);
+	assert_string_equal(t_rm.mnt[0].fstype, "bind");
+	assert_int_equal(t_rm.mnt[0].flags, MS_BIND);
+	assert_int_equal(t_rm.last.flags, MS_PRIVATE);
+	assert_string_equal(t_rm.last.target, mnt);
+	/* again: a mount now, only made private (nothing stacked) */
+	assert_int_equal(resmount_private(mnt, &t_rm_ops, &quiet), 0);
+	assert_int_equal(t_rm.calls[T_MOUNT], 4);
+	assert_int_equal(t_rm.nr_mnt, 1);
+	assert_int_equal(resmount_remove(mnt, &t_rm_ops, &quiet), 0);
+	assert_int_equal(t_rm.nr_mnt, 0);
+}
+
+/* Each mount call failed: its errno, no bind mount left behind. */
+static void private_fails(int skip, int err, int umounts)
+{
+	t_rm_reset();
+	t_rm_fail(T_MOUNT, err, skip);
+	assert_int_equal(resmount_private(mnt, &t_rm_ops, &quiet), -err);
+	assert_int_equal(t_rm.calls[T_MOUNT], skip + 1);
+	assert_int_equal(t_rm.calls[T_UMOUNT], umounts);
+	assert_int_equal(t_rm.nr_mnt, 0);
+}
+
+static void test_private_fails(void **state)
+{
+	(void)state;
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	private_fails(0, EPERM, 0);
+	private_fails(0, ENOENT, 0);
+	private_fails(1, EACCES, 0);	/* the bind */
+	private_fails(2, ENOMEM, 1);	/* private after the bind: undone */
+	/* a missing directory: the kernel's ENOENT (the fake's EINVAL, bind ENOENT) */
+	t_rm_reset();
+	assert_int_equal(rmdir(mnt), 0);
+	assert_int_equal(resmount_private(mnt, &t_rm_ops, &quiet), -ENOENT);
+	assert_int_equal(t_rm.nr_mnt, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +458,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_file, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_create_file_fails, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_move, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_move_fails, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_private, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_private_fails, setup,
 						teardown),
 	};
 
