@@ -82,7 +82,7 @@ int resmount_move(const char *from, const char *to,
 				     : "");
 		return -err;
 	}
-	if (ops->mount(from, to, NULL, MS_MOVE, NULL)) {
+	if (ops->mount(from, to, "none", MS_MOVE, NULL)) {
 		err = errno;
 		rp_err(log, "move mount %s to %s: %s%s", from, to, strerror(err),
 		       err == EINVAL ? " (not a mount, or under a shared mount)"
@@ -113,14 +113,14 @@ int resmount_private(const char *dir, const struct resmount_ops *ops,
 	int err;
 
 	/* a mount already (made here before): only its propagation */
-	if (!ops->mount(NULL, dir, NULL, MS_PRIVATE, NULL))
+	if (!ops->mount("none", dir, "none", MS_PRIVATE, NULL))
 		return 0;
 	if (errno != EINVAL)
 		goto fail;
 	/* not a mount point: it becomes one, bound on itself */
-	if (ops->mount(dir, dir, NULL, MS_BIND, NULL))
+	if (ops->mount(dir, dir, "none", MS_BIND, NULL))
 		goto fail;
-	if (!ops->mount(NULL, dir, NULL, MS_PRIVATE, NULL))
+	if (!ops->mount("none", dir, "none", MS_PRIVATE, NULL))
 		return 0;
 	err = errno;
 	rp_err(log, "make %s a private mount: %s", dir, strerror(err));

@@ -360,8 +360,8 @@ static void test_move(void)
 	snprintf(c, sizeof(c), "%s/c", sh);
 	snprintf(d, sizeof(d), "%s/d", sh);
 	T_EQ(mkdir(sh, 0700), 0);
-	T_EQ(mount(sh, sh, NULL, MS_BIND, NULL), 0);
-	T_EQ(mount(NULL, sh, NULL, MS_SHARED, NULL), 0);
+	T_EQ(mount(sh, sh, "none", MS_BIND, NULL), 0);
+	T_EQ(mount("none", sh, "none", MS_SHARED, NULL), 0);
 	T_EQ(resmount_hugetlbfs(c, MB2, 8 * MB2, 0, 0, &resmount_default_ops,
 				&nolog), 0);
 	T_EQ(resmount_move(c, d, &resmount_default_ops, &nolog), -EINVAL);
@@ -373,7 +373,7 @@ static void test_move(void)
 	move_one(c, d);
 	printf("  move under a shared parent: EINVAL; private: moved\n");
 	/* a plain directory under the shared mount: bound, made private */
-	T_EQ(mount(NULL, sh, NULL, MS_SHARED, NULL), 0);
+	T_EQ(mount("none", sh, "none", MS_SHARED, NULL), 0);
 	snprintf(in, sizeof(in), "%s/in", sh);
 	snprintf(e, sizeof(e), "%s/e", in);
 	snprintf(f, sizeof(f), "%s/f", in);

@@ -401,7 +401,7 @@ static void test_private(void **state)
 	assert_int_equal(resmount_private(mnt, &t_rm_ops, &quiet), 0);
 	assert_int_equal(t_rm.calls[T_MOUNT], 3);
 	assert_int_equal(t_rm.nr_mnt, 1);
-	assert_string_equal(t_rm.mnt[0].fstype, "bind");
+	assert_string_equal(t_rm.mnt[0].fstype, "none");
 	assert_int_equal(t_rm.mnt[0].flags, MS_BIND);
 	assert_int_equal(t_rm.last.flags, MS_PRIVATE);
 	assert_string_equal(t_rm.last.target, mnt);
