@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "rampool.h"
+#include "../t_compat.h"
 #include "t_util.h"
 
 /* A thread reading the first and last byte of a page. */
@@ -135,6 +136,21 @@ static inline void t_minor_or_skip(struct rampool_pool *pool, int backing,
 		t_skip("no userfaultfd minor faults for %s here",
 		       page_size > 4096 ? "hugetlb" : "shmem");
 	T_EQ(ret, 0);
+}
+
+/* A pool on the default state whose messages go to lg (debug level). */
+static inline struct rampool_pool *t_uffd_pool(struct t_log *lg)
+{
+	struct rampool_pool_opts po = {
+		.sz = sizeof(po),
+		.log_fn = t_log_fn,
+		.log_data = lg,
+		.log_level = RAMPOOL_LOG_DEBUG,
+	};
+	struct rampool_pool *pool = NULL;
+
+	T_EQ(rampool_pool_new(&po, &pool), 0);
+	return pool;
 }
 
 #endif

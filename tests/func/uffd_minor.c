@@ -324,16 +324,10 @@ static void all(struct rampool_pool *pool, struct t_log *lg, int backing,
 int main(void)
 {
 	static struct t_log lg = T_LOG_INIT;
-	struct rampool_pool_opts po = {
-		.sz = sizeof(po),
-		.log_fn = t_log_fn,
-		.log_data = &lg,
-		.log_level = RAMPOOL_LOG_DEBUG,
-	};
 	struct rampool_pool *pool;
 
 	t_uffd_not_under_valgrind();
-	T_EQ(rampool_pool_new(&po, &pool), 0);
+	pool = t_uffd_pool(&lg);
 	t_minor_or_skip(pool, RAMPOOL_BACKING_MEMFD, 4096);
 	all(pool, &lg, RAMPOOL_BACKING_MEMFD, 4096);
 	t_hugepages_ensure_free(MB2, PAGES + 2);

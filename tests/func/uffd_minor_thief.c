@@ -225,12 +225,6 @@ static void discard(struct rampool_pool *pool, struct t_log *lg, int node,
 int main(void)
 {
 	static struct t_log lg = T_LOG_INIT;
-	struct rampool_pool_opts po = {
-		.sz = sizeof(po),
-		.log_fn = t_log_fn,
-		.log_data = &lg,
-		.log_level = RAMPOOL_LOG_DEBUG,
-	};
 	struct rampool_pool *pool;
 	int nodes, node;
 
@@ -246,7 +240,7 @@ int main(void)
 		t_hugepages_ensure_free(MB2, N + SPARE);
 	}
 	t_atcleanup(kill_thief);
-	T_EQ(rampool_pool_new(&po, &pool), 0);
+	pool = t_uffd_pool(&lg);
 	t_minor_or_skip(pool, RAMPOOL_BACKING_MEMFD_HUGETLB, MB2);
 	if (t_read_u64("/proc/sys/vm/nr_overcommit_hugepages"))
 		t_skip("surplus pages allowed: a thief cannot drain a node");
