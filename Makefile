@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Makefile: builds librampool, poolctl and the tests; installs missing packages first.
 
-VERSION   := 0.4.0
+VERSION   := 0.5.0
 SOMAJOR   := 0
 PREFIX    ?= /usr/local
 LIBDIR    ?= $(PREFIX)/lib

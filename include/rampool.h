@@ -15,7 +15,7 @@ extern "C" {
 #endif
 
 #define RAMPOOL_VERSION_MAJOR 0
-#define RAMPOOL_VERSION_MINOR 4
+#define RAMPOOL_VERSION_MINOR 5
 #define RAMPOOL_VERSION_PATCH 0
 
 /*
@@ -484,6 +484,13 @@ struct rampool_res_node {
 /* spread the pages round robin over nodes[] (sizes then ignored: size
  * is split evenly) */
 #define RAMPOOL_RES_INTERLEAVE		(1u << 1)
+/*
+ * 0.5: with RAMPOOL_RES_PREALLOC, a clean slot of the warm pool of this
+ * node, page size and size is taken when there is one (no page allocated
+ * or zeroed: rampool_warm_set). This flag makes the call fail with
+ * -ENOSPC instead of reserving cold when there is none.
+ */
+#define RAMPOOL_RES_WARM_ONLY		(1u << 2)
 
 struct rampool_reservation_opts {
 	size_t sz;		/* sizeof(struct rampool_reservation_opts) */
@@ -524,7 +531,7 @@ struct rampool_reservation_opts {
 #define RAMPOOL_RES_F_NODE_UNPINNED	(1u << 0)
 /* a VMM's block recorded with its pid; goes with the process */
 #define RAMPOOL_RES_F_BLOCK		(1u << 1)
-/* handed from the warm pool (reserved for later versions) */
+/* 0.5: handed from the warm pool (a clean slot claimed) */
 #define RAMPOOL_RES_F_WARM		(1u << 2)
 /* 0.4: a block that is a postcopy destination now, its pages discarded
  * (rampool_block_prepare_postcopy) or, with _KEEP too, kept
@@ -696,6 +703,9 @@ struct rampool_pool_usage {
 	uint64_t owed;
 	uint64_t unpinned;	/* held globally, not yet on the node */
 	uint64_t avail;		/* what a new reservation could get here */
+	/* 0.5: bytes in warm slots (clean, dirty or filling): held by the
+	 * pool, in no reservation, never free (not in reserved) */
+	uint64_t warm;
 };
 
 /*
@@ -712,6 +722,104 @@ RAMPOOL_API int rampool_usage_at(const struct rampool_usage *u,
 				 unsigned int idx,
 				 struct rampool_pool_usage *info);
 RAMPOOL_API void rampool_usage_free(struct rampool_usage *u);
+
+/* ---- the warm pool: pre-zeroed capacity claimed at once (0.5) ------------ */
+
+/*
+ * A warm slot is one backing file already populated on its node and
+ * zeroed, kernel-held like a reservation (its own min_size hugetlbfs
+ * mount, or a file in the pool's tmpfs for shmem) and counted in the
+ * ledger. rampool_reservation_new with RAMPOOL_RES_PREALLOC, one node (or
+ * none), no extra and the slot's exact size takes a clean slot: the mount
+ * is moved (or the file renamed) to the reservation and handed to its
+ * owner, with no page allocated or zeroed. rampool_reservation_release of
+ * a reservation of a target's shape, while the target is short, gives
+ * its pages back to the warm pool as a dirty slot; rampool_warm_fill
+ * zeroes it later. A dirty slot is never handed out: its state is written
+ * before any work on it, so a crash leaves it dirty.
+ */
+
+/* How many slots of one shape to keep on one node. */
+struct rampool_warm_target {
+	size_t sz;		/* sizeof(struct rampool_warm_target) */
+	int node;		/* a node with memory */
+	enum rampool_res_backing backing;	/* 0: RAMPOOL_RES_HUGETLB */
+	uint64_t page_size;	/* 0: the default hugepage size, 4K for shmem */
+	uint64_t slot_size;	/* bytes per slot, a multiple of page_size */
+	unsigned int count;	/* slots wanted; 0 removes the target */
+};
+
+/*
+ * Sets (replaces) the target of its node, backing, page size and slot
+ * size. Idle slots beyond the new count are given back to the kernel at
+ * once (dirty ones first); new slots are made by rampool_warm_fill. Root
+ * only. 0; -EINVAL bad target (logged); -EPERM; ledger errors.
+ */
+RAMPOOL_API int rampool_warm_set(struct rampool_pool *pool,
+				 const struct rampool_warm_target *target);
+
+/* One shape of the warm pool. */
+struct rampool_warm_info {
+	size_t sz;		/* set by the caller */
+	int node;
+	enum rampool_res_backing backing;
+	uint64_t page_size;
+	uint64_t slot_size;
+	unsigned int target;	/* slots wanted (0: slots left of a target
+				 * removed while they were being filled) */
+	unsigned int clean;	/* zeroed, ready to claim */
+	unsigned int dirty;	/* to be zeroed by rampool_warm_fill */
+	unsigned int filling;	/* being populated or zeroed now */
+};
+
+/*
+ * The warm pool's targets and slots, one entry per shape (node, backing,
+ * page size, slot size) ordered by them. A pool without a ledger gives
+ * none. -EACCES the ledger is not readable.
+ */
+struct rampool_warm;
+RAMPOOL_API int rampool_warm_get(struct rampool_pool *pool,
+				 struct rampool_warm **out);
+RAMPOOL_API unsigned int rampool_warm_count(const struct rampool_warm *w);
+RAMPOOL_API int rampool_warm_at(const struct rampool_warm *w,
+				unsigned int idx,
+				struct rampool_warm_info *info);
+RAMPOOL_API void rampool_warm_free(struct rampool_warm *w);
+
+struct rampool_warm_fill_opts {
+	size_t sz;		/* sizeof(struct rampool_warm_fill_opts) */
+	unsigned int threads;	/* per slot, as for blocks (0: the node's CPUs) */
+	unsigned int flags;	/* none yet: 0 */
+	/* bytes done of the bytes this call will populate and zero */
+	rampool_progress_fn progress;
+	void *progress_data;
+};
+
+struct rampool_warm_fill_stats {
+	size_t sz;		/* set by the caller */
+	unsigned int scrubbed;	/* dirty slots zeroed and made clean */
+	unsigned int made;	/* new slots populated */
+	unsigned int removed;	/* slots beyond their target given back */
+	unsigned int short_slots;	/* slots the host had no room for */
+	uint64_t bytes_scrubbed, bytes_made;
+};
+
+/*
+ * Brings every target to its count: zeroes the dirty slots (in threads
+ * bound to the slot's node; a hole is filled on the node and placement
+ * checked), then makes the missing slots (reserved and populated on their
+ * node with the placement check, as RAMPOOL_RES_PREALLOC does: pages the
+ * kernel zeroes), one slot at a time outside the ledger's lock, and gives
+ * back slots beyond a target. Safe to run from a timer, and beside other
+ * fills (each slot is worked on by one process). rampool_pool_cancel
+ * stops it between sub-chunks (-ECANCELED; the slot at work stays dirty,
+ * or a new one goes). Root only. 0 when every target is met; -ENOSPC when
+ * the host could not hold some slots (stats say how many); -EPERM; other
+ * errors of the slot that failed. stats may be NULL.
+ */
+RAMPOOL_API int rampool_warm_fill(struct rampool_pool *pool,
+				  const struct rampool_warm_fill_opts *opts,
+				  struct rampool_warm_fill_stats *stats);
 
 /* ---- audit: ledger vs files vs mounts vs kernel --------------------------- */
 

@@ -152,8 +152,8 @@ static int check_row(void *ctx, const struct ledger_row *r)
 		return ret;
 	}
 	account(c, r);
-	if (r->kind != LEDGER_RESERVATION)
-		return 0;
+	if (r->kind == LEDGER_BLOCK)
+		return 0;	/* its file went with its process */
 	ret = res_file_path(c->pool, r->backing, r->name, path, sizeof(path));
 	if (ret)
 		return ret;
@@ -179,8 +179,11 @@ static int check_row(void *ctx, const struct ledger_row *r)
 }
 
 /* Entries of the pool's directories that no row explains. */
-static int check_dir(struct audit_ctx *c, const char *sub, bool mounts)
+/* A warm slot "@NAME" is mounted at warm/NAME: prefix "@" there. */
+static int check_dir(struct audit_ctx *c, const char *sub, bool mounts,
+		     const char *prefix)
 {
+	char name[RAMPOOL_NAME_MAX + 32];
 	struct ledger_row *r = malloc(sizeof(*r));
 	char dir[4096], path[4096 + 256];
 	struct dirent *d;
@@ -194,8 +197,10 @@ static int check_dir(struct audit_ctx *c, const char *sub, bool mounts)
 	while (dp && !ret && (d = readdir(dp))) {
 		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
 			continue;
-		if (!res_name_check(d->d_name) && c->l &&
-		    ledger_get(c->l, d->d_name, r) != -ENOENT)
+		snprintf(name, sizeof(name), "%s%.*s", prefix,
+			 RAMPOOL_NAME_MAX + 8, d->d_name);
+		if (!res_name_check(name) && c->l &&
+		    ledger_get(c->l, name, r) != -ENOENT)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
 		ret = drift(c, mounts ? RAMPOOL_DRIFT_ORPHAN_MOUNT
@@ -288,9 +293,11 @@ static int audit_fill(struct audit_ctx *c)
 	if (!ret && c->l)
 		ret = ledger_each(c->l, false, check_row, c);
 	if (!ret)
-		ret = check_dir(c, RES_MNT_DIR, true);
+		ret = check_dir(c, RES_MNT_DIR, true, "");
 	if (!ret)
-		ret = check_dir(c, RES_SHM_DIR, false);
+		ret = check_dir(c, RES_WARM_DIR, true, "@");
+	if (!ret)
+		ret = check_dir(c, RES_SHM_DIR, false, "");
 	if (!ret)
 		ret = check_kernel(c);
 	if (!ret && c->l && ledger_check_totals(c->l) == -EUCLEAN)

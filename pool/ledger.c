@@ -95,6 +95,13 @@ static const char *const migrations[] = {
 	[2] = "ALTER TABLE res ADD COLUMN grp TEXT;"
 	      "ALTER TABLE res ADD COLUMN block TEXT;"
 	      "CREATE INDEX res_grp ON res(grp) WHERE grp IS NOT NULL;",
+	/* 4: the warm pool's targets (its slots are rows of kind 3) */
+	[3] = "CREATE TABLE warm_target("
+	      " node INTEGER NOT NULL, backing INTEGER NOT NULL,"
+	      " page_size INTEGER NOT NULL, slot_size INTEGER NOT NULL,"
+	      " count INTEGER NOT NULL,"
+	      " PRIMARY KEY(node, backing, page_size, slot_size));"
+	      "CREATE INDEX res_kind ON res(kind) WHERE kind = 3;",
 };
 
 static int sql_err(struct ledger *l, int rc, const char *what)

@@ -10,12 +10,17 @@
 #include "pool.h"
 
 #define LEDGER_FILE "ledger.db"
-#define LEDGER_SCHEMA 3
+#define LEDGER_SCHEMA 4
 #define LEDGER_MAX_NODES 64	/* per row: a guest spans a few nodes */
 
 /* Row kinds */
 #define LEDGER_RESERVATION	1	/* named, persistent (pid 0 when ready) */
 #define LEDGER_BLOCK		2	/* a VMM's block: goes with its process */
+/* a warm slot (warm.c): named "@" SLOT, in no reservation. State
+ * RAMPOOL_RES_STATE_READY: clean; PENDING (with pid): a new slot being
+ * populated; LEDGER_WARM_DIRTY: to be zeroed (pid: being zeroed now) */
+#define LEDGER_WARM		3
+#define LEDGER_WARM_DIRTY	3
 
 /* Row flags */
 #define LEDGER_F_PREALLOC	(1u << 0)
@@ -24,6 +29,8 @@
  * kept (RAMPOOL_POSTCOPY_KEEP_PAGES) */
 #define LEDGER_F_POSTCOPY	(1u << 2)
 #define LEDGER_F_POSTCOPY_KEEP	(1u << 3)
+/* a reservation claimed from the warm pool */
+#define LEDGER_F_WARM		(1u << 4)
 
 struct ledger_node {
 	int node;		/* RAMPOOL_NODE_ANY: not bound */
@@ -129,9 +136,28 @@ int ledger_totals(struct ledger *l,
 			    int backing, uint64_t promised,
 			    uint64_t populated),
 		  void *ctx);
-/* Populated bytes the ledger records for reservations (not blocks) of
- * backing, all nodes together. */
+/* Populated bytes the ledger records for the files of reservations and
+ * warm slots (not blocks) of backing, all nodes together. */
 int ledger_res_populated(struct ledger *l, int backing, uint64_t *out);
+
+/* ---- the warm pool (schema 4) ---- */
+struct ledger_warm_key {
+	int node, backing;
+	uint64_t page_size, slot_size;
+};
+/* Sets the target's count; 0 removes it. */
+int ledger_warm_target_set(struct ledger *l, const struct ledger_warm_key *k,
+			   unsigned int count);
+/* Calls fn for each target (key order); a ledger before schema 4 has none. */
+int ledger_warm_targets(struct ledger *l,
+			int (*fn)(void *ctx, const struct ledger_warm_key *k,
+				  unsigned int count),
+			void *ctx);
+/* Calls fn for each warm slot of shape k (k NULL: every slot), name order. */
+int ledger_warm_slots(struct ledger *l, const struct ledger_warm_key *k,
+		      int (*fn)(void *ctx, const struct ledger_row *r),
+		      void *ctx);
+
 /* Checks the sums against the rows: 0 when they agree, -EUCLEAN not. */
 int ledger_check_totals(struct ledger *l);
 

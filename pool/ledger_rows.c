@@ -368,11 +368,11 @@ int ledger_res_populated(struct ledger *l, int backing, uint64_t *out)
 	sqlite3_stmt *st;
 	int ret = prep(l, "SELECT total(n.populated) FROM res_node n"
 		       " JOIN res r ON r.id = n.res_id"
-		       " WHERE r.kind = ? AND n.backing = ?", &st);
+		       " WHERE r.kind != ? AND n.backing = ?", &st);
 
 	if (ret)
 		return ret;
-	sqlite3_bind_int(st, 1, LEDGER_RESERVATION);
+	sqlite3_bind_int(st, 1, LEDGER_BLOCK);
 	sqlite3_bind_int(st, 2, backing);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		ret = fail(l, "sum populated");
@@ -446,4 +446,82 @@ bool ledger_owner_dead(const struct ledger_row *r)
 	 * is dead; a hidden one is left to a caller who can see it.
 	 */
 	return kill(r->pid, 0) && errno == ESRCH;
+}
+
+/* ---- the warm pool (schema 4) ------------------------------------------- */
+
+int ledger_warm_target_set(struct ledger *l, const struct ledger_warm_key *k,
+			   unsigned int count)
+{
+	sqlite3_stmt *st;
+	int ret = prep(l, count ?
+		       "INSERT OR REPLACE INTO warm_target(node, backing,"
+		       " page_size, slot_size, count) VALUES(?,?,?,?,?)" :
+		       "DELETE FROM warm_target WHERE node = ? AND backing = ?"
+		       " AND page_size = ? AND slot_size = ?", &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int(st, 1, k->node);
+	sqlite3_bind_int(st, 2, k->backing);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)k->page_size);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)k->slot_size);
+	if (count)
+		sqlite3_bind_int64(st, 5, count);
+	return done(l, st, "set warm target");
+}
+
+int ledger_warm_targets(struct ledger *l,
+			int (*fn)(void *ctx, const struct ledger_warm_key *k,
+				  unsigned int count),
+			void *ctx)
+{
+	sqlite3_stmt *st;
+	int ret, rc = SQLITE_DONE;
+
+	if (l->schema < 4)
+		return 0;
+	ret = prep(l, "SELECT node, backing, page_size, slot_size, count"
+		   " FROM warm_target ORDER BY node, backing, page_size,"
+		   " slot_size", &st);
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ledger_warm_key k = {
+			.node = sqlite3_column_int(st, 0),
+			.backing = sqlite3_column_int(st, 1),
+			.page_size = (uint64_t)sqlite3_column_int64(st, 2),
+			.slot_size = (uint64_t)sqlite3_column_int64(st, 3),
+		};
+
+		ret = fn(ctx, &k, (unsigned int)sqlite3_column_int64(st, 4));
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = fail(l, "read warm targets");
+	if (st)
+		sqlite3_finalize(st);
+	return ret;
+}
+
+int ledger_warm_slots(struct ledger *l, const struct ledger_warm_key *k,
+		      int (*fn)(void *ctx, const struct ledger_row *r),
+		      void *ctx)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (l->schema < 4)
+		return 0;
+	ret = prep_rows(l, k ? "WHERE kind = 3 AND backing = ? AND"
+			       " page_size = ? AND size = ? AND id IN"
+			       " (SELECT res_id FROM res_node WHERE node = ?)"
+			       " ORDER BY name"
+			     : "WHERE kind = 3 ORDER BY name", &st);
+	if (ret)
+		return ret;
+	if (k) {
+		sqlite3_bind_int(st, 1, k->backing);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)k->page_size);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)k->slot_size);
+		sqlite3_bind_int(st, 4, k->node);
+	}
+	return each(l, st, fn, ctx);
 }

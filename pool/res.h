@@ -14,7 +14,7 @@ struct topo;
 /* A name a user gives: [A-Za-z0-9][A-Za-z0-9._-]{0,63}; 0 or -EINVAL. */
 int res_user_name_check(const char *name);
 /*
- * A row's name: a user's, or a group's member "GROUP:INDEX" (INDEX: up
+ * A row's name: a user's, a warm slot's "@NAME", or a group's member "GROUP:INDEX" (INDEX: up
  * to RES_MEMBER_DIGITS digits; ':' is in no user's name, so a member
  * never takes one). 0 or -EINVAL.
  */
@@ -31,7 +31,29 @@ int res_mount_dir(const struct rampool_pool *pool, const char *name,
 int res_file_path(const struct rampool_pool *pool, int backing,
 		  const char *name, char *buf, size_t len);
 int res_shm_dir(const struct rampool_pool *pool, char *buf, size_t len);
+/*
+ * Makes the directory name's mount goes in: state/mnt (0755), or for a
+ * warm slot ("@SLOT") state/warm (0700, a private mount of its own so its
+ * slots can be moved: resmount_move).
+ */
+int res_mount_parent(struct rampool_pool *pool, const char *name);
+/* Unmounts and removes state/warm when no slot is left in it. */
+void res_warm_idle(struct rampool_pool *pool);
+/* The row's backing file is there (a regular file at its path). */
+bool res_file_there(const struct rampool_pool *pool,
+		    const struct ledger_row *r);
+/*
+ * The intent file of name (state/intent/NAME): written before the kernel
+ * objects of name are made or moved, removed after the commit; recovery
+ * removes what a dead writer's intent names and no row explains, and a
+ * row whose file went. path (PATH_MAX) receives its path for
+ * res_intent_done. -EBUSY: a dead process's intent is still there.
+ */
+int res_intent_write(struct rampool_pool *pool, const char *name,
+		     char *path, size_t len);
+void res_intent_done(char *path);
 #define RES_MNT_DIR "mnt"
+#define RES_WARM_DIR "warm"
 #define RES_SHM_DIR "shm"
 #define RES_FILE "mem"
 

@@ -91,6 +91,8 @@ static int add_row(void *ctx, const struct ledger_row *r)
 	struct res_item *it;
 	char path[4096] = "";
 
+	if (r->kind == LEDGER_WARM)
+		return 0;	/* a warm slot is in no reservation: warm */
 	if (list->n == list->cap) {
 		unsigned int cap = list->cap ? list->cap * 2 : 16;
 
@@ -131,6 +133,8 @@ static int add_row(void *ctx, const struct ledger_row *r)
 		.nr_nodes = r->nr_nodes,
 		.flags = r->kind == LEDGER_BLOCK ? RAMPOOL_RES_F_BLOCK : 0,
 	};
+	if (r->flags & LEDGER_F_WARM)
+		info->flags |= RAMPOOL_RES_F_WARM;
 	if (r->flags & LEDGER_F_POSTCOPY)
 		info->flags |= RAMPOOL_RES_F_POSTCOPY;
 	if (r->flags & LEDGER_F_POSTCOPY_KEEP)
@@ -172,6 +176,8 @@ int rampool_reservation_list(struct rampool_pool *pool, const char *name,
 	if (!ret && name) {
 		r = malloc(sizeof(*r));
 		ret = r ? ledger_get(l, name, r) : -ENOMEM;
+		if (!ret && r->kind == LEDGER_WARM)
+			ret = -ENOENT;
 		if (!ret)
 			ret = add_row(ctx, r);
 	} else if (!ret) {

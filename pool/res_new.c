@@ -14,6 +14,7 @@
 #include "../backend/topology.h"
 #include "block.h"
 #include "res.h"
+#include "warm.h"
 
 #define INTENT_DIR "intent"
 
@@ -24,6 +25,7 @@ struct res_plan {
 	struct res_need needs[LEDGER_MAX_NODES];
 	unsigned int nr_needs;
 	int fd;			/* the backing file, open while populating */
+	bool warm;		/* a warm slot was claimed: nothing to fill */
 	char intent[4096];
 };
 
@@ -61,7 +63,8 @@ static int read_opts(struct rampool_pool *pool,
 		o->backing = RAMPOOL_RES_HUGETLB;
 	if (o->backing != RAMPOOL_RES_HUGETLB && o->backing != RAMPOOL_RES_SHMEM)
 		return bad(pool, "unknown backing %d", (int)o->backing);
-	if (o->flags & ~(RAMPOOL_RES_PREALLOC | RAMPOOL_RES_INTERLEAVE))
+	if (o->flags & ~(RAMPOOL_RES_PREALLOC | RAMPOOL_RES_INTERLEAVE |
+			 RAMPOOL_RES_WARM_ONLY))
 		return bad(pool, "unknown flags 0x%x", o->flags);
 	if (o->nr_nodes > LEDGER_MAX_NODES || (o->nr_nodes && !o->nodes))
 		return bad(pool, "node list of %u entries", o->nr_nodes);
@@ -167,40 +170,38 @@ static int res_plan_shares(struct rampool_pool *pool, struct res_plan *p)
 
 /* ---- create ------------------------------------------------------------- */
 
-/*
- * The intent file: written before the kernel objects are made inside the
- * transaction, removed after the commit. A process killed in between
- * leaves it; res_recover then removes the objects no row explains.
- */
-static int intent_write(struct rampool_pool *pool, struct res_plan *p)
+int res_intent_write(struct rampool_pool *pool, const char *name,
+		     char *path, size_t len)
 {
 	char dir[4096];
 	FILE *f;
 	int n;
 
+	path[0] = 0;
 	n = snprintf(dir, sizeof(dir), "%s/%s", pool->state_dir, INTENT_DIR);
 	if (n < 0 || (size_t)n >= sizeof(dir))
 		return -ENAMETOOLONG;
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return -errno;
-	n = snprintf(p->intent, sizeof(p->intent), "%s/%s", dir, p->name);
-	if (n < 0 || (size_t)n >= sizeof(p->intent))
+	n = snprintf(path, len, "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= len) {
+		path[0] = 0;
 		return -ENAMETOOLONG;
+	}
 	/*
 	 * One there already is a dead process's whose objects could not be
 	 * removed yet (recovery keeps it to retry): the name is not free,
 	 * and that intent, their only record, must survive this attempt.
 	 */
-	f = fopen(p->intent, "wxe");
+	f = fopen(path, "wxe");
 	if (!f) {
 		int err = errno;
 
-		p->intent[0] = 0;	/* not ours to remove */
+		path[0] = 0;	/* not ours to remove */
 		if (err != EEXIST)
 			return -err;
 		rp_err(&pool->log, "reserve: what a dead process left of %s "
-		       "is still in use; retry when it is released",
-		       p->name);
+		       "is still in use; retry when it is released", name);
 		return -EBUSY;
 	}
 	fprintf(f, "%d %llu\n", (int)getpid(),
@@ -210,11 +211,26 @@ static int intent_write(struct rampool_pool *pool, struct res_plan *p)
 	return 0;
 }
 
+void res_intent_done(char *path)
+{
+	if (path[0])
+		unlink(path);
+	path[0] = 0;
+}
+
+/*
+ * The intent file: written before the kernel objects are made inside the
+ * transaction, removed after the commit. A process killed in between
+ * leaves it; res_recover then removes the objects no row explains.
+ */
+static int intent_write(struct rampool_pool *pool, struct res_plan *p)
+{
+	return res_intent_write(pool, p->name, p->intent, sizeof(p->intent));
+}
+
 static void intent_done(struct res_plan *p)
 {
-	if (p->intent[0])
-		unlink(p->intent);
-	p->intent[0] = 0;
+	res_intent_done(p->intent);
 }
 
 static int make_hugetlb(struct rampool_pool *pool, struct res_plan *p)
@@ -224,17 +240,9 @@ static int make_hugetlb(struct rampool_pool *pool, struct res_plan *p)
 	char dir[4096];
 	int ret, dfd;
 
-	ret = res_mount_dir(pool, "", dir, sizeof(dir));
+	ret = res_mount_parent(pool, p->name);
 	if (ret)
 		return ret;
-	dir[strlen(dir) - 1] = 0;	/* state/mnt */
-	if (!ops->mkdirat(AT_FDCWD, dir, 0755)) {
-		/* owners walk through it to their mounts, whatever the umask */
-		if (chmod(dir, 0755))
-			return -errno;
-	} else if (errno != EEXIST) {
-		return -errno;
-	}
 	ret = res_mount_dir(pool, p->name, dir, sizeof(dir));
 	if (!ret)
 		ret = resmount_hugetlbfs(dir, p->row.page_size, bytes,
@@ -320,8 +328,11 @@ static int make_one(struct rampool_pool *pool, struct ledger *l,
 		if (ret)
 			drop_objects(pool, p);
 	}
-	if (ret)
+	if (ret) {
 		intent_done(p);
+		if (p->name[0] == '@')
+			res_warm_idle(pool);	/* a bind made for it */
+	}
 	return ret;
 }
 
@@ -358,6 +369,57 @@ int res_name_taken(struct rampool_pool *pool, struct ledger *l,
 	return ret;
 }
 
+/* A reservation a warm slot can be: populated, on one node, no headroom. */
+static bool warm_shape(const struct res_plan *p)
+{
+	return (p->o.flags & RAMPOOL_RES_PREALLOC) &&
+	       !(p->o.flags & RAMPOOL_RES_INTERLEAVE) &&
+	       p->row.nr_nodes == 1 && !p->row.extra;
+}
+
+/*
+ * A clean warm slot of the reservation's shape, claimed inside the
+ * transaction: 1 claimed and committed; 0 none (or not that shape), the
+ * transaction still open; negative errno, rolled back.
+ */
+static int claim_warm(struct rampool_pool *pool, struct ledger *l,
+		      struct res_plan *p)
+{
+	struct warm_move m;
+	int ret = 0;
+
+	if (warm_shape(p))
+		ret = warm_claim(pool, l, &p->row, &m);
+	if (!ret && (p->o.flags & RAMPOOL_RES_WARM_ONLY)) {
+		char where[32] = "any node";
+
+		if (p->row.nodes[0].node != RAMPOOL_NODE_ANY)
+			snprintf(where, sizeof(where), "node %d",
+				 p->row.nodes[0].node);
+		rp_err(&pool->log, "reserve: no clean warm slot of %llu bytes "
+		       "of %llu-byte pages on %s%s", (unsigned long long)
+		       p->row.size, (unsigned long long)p->row.page_size,
+		       where, warm_shape(p) ? "" : " (a warm slot is one "
+		       "node's, populated, without extra)");
+		res_shortfall_add(pool, p->row.nodes[0].node, p->row.page_size,
+				  p->row.size, 0);
+		ret = -ENOSPC;
+	}
+	if (ret <= 0) {
+		if (ret)
+			ledger_rollback(l);
+		return ret;
+	}
+	ret = ledger_commit(l);
+	if (ret) {
+		warm_move_undo(pool, &m);
+		return ret;
+	}
+	warm_move_done(&m);
+	p->warm = true;
+	return 1;
+}
+
 /* In one transaction: the check, the kernel objects and the row. */
 static int create(struct rampool_pool *pool, struct ledger *l,
 		  struct res_plan *p)
@@ -368,10 +430,15 @@ static int create(struct rampool_pool *pool, struct ledger *l,
 	ret = ledger_begin(l);
 	if (ret)
 		return ret;
+	ret = res_name_taken(pool, l, p->name);
+	if (!ret) {
+		ret = claim_warm(pool, l, p);
+		if (ret)	/* claimed (committed), or rolled back */
+			return ret < 0 ? ret : 0;
+	}
 	/* the counters are read under the ledger's lock: they are what counts */
-	ret = res_counters(pool, &t);
 	if (!ret)
-		ret = res_name_taken(pool, l, p->name);
+		ret = res_counters(pool, &t);
 	if (!ret)
 		ret = res_check(pool, l, t, p->row.page_size, p->row.backing,
 				p->needs, p->nr_needs);
@@ -502,8 +569,8 @@ static int res_plan_new(struct rampool_pool *pool, const char *name,
 	struct res_plan *p;
 	int ret;
 
-	if (strchr(name ? name : "", ':') ? res_name_check(name)
-					  : res_user_name_check(name)) {
+	if (name && (strchr(name, ':') || name[0] == '@') ?
+		    res_name_check(name) : res_user_name_check(name)) {
 		rp_err(&pool->log, "reserve: bad name '%s' (letters, digits, "
 		       "'.', '_', '-'; at most %d; not starting with a "
 		       "symbol)", name ? name : "(null)", RAMPOOL_NAME_MAX);
@@ -624,9 +691,10 @@ int rampool_reservation_new(struct rampool_pool *pool, const char *name,
 		return -EINVAL;
 	res_shortfall_clear(pool);
 	atomic_store(&pool->cancel, false);
-	if (name && strchr(name, ':')) {
-		rp_err(&pool->log, "reserve: bad name '%s' (':' names a "
-		       "group's member)", name);
+	if (name && (strchr(name, ':') || name[0] == '@')) {
+		rp_err(&pool->log, "reserve: bad name '%s' (%s)", name,
+		       name[0] == '@' ? "'@' names a warm slot"
+				      : "':' names a group's member");
 		return -EINVAL;
 	}
 	ret = res_counters(pool, &t);
@@ -642,7 +710,7 @@ int rampool_reservation_new(struct rampool_pool *pool, const char *name,
 	}
 	if (!ret)
 		ret = create(pool, l, p);
-	if (!ret)
+	if (!ret && !p->warm)
 		ret = res_plan_fill(pool, l, p);
 	res_plan_free(p);
 	ledger_close(l);

@@ -11,6 +11,7 @@
 #include "../backend/resmount.h"
 #include "../backend/topology.h"
 #include "block.h"
+#include "opts.h"
 #include "res.h"
 
 /* ---- open --------------------------------------------------------------- */
@@ -331,6 +332,11 @@ static int add_row(void *ctx, const struct ledger_row *r)
 		s = usage_slot(u, r->page_size, r->nodes[i].node);
 		if (!s)
 			return -ENOMEM;
+		if (r->kind == LEDGER_WARM) {
+			/* held for the warm pool, in no reservation */
+			s->warm += r->nodes[i].size;
+			continue;
+		}
 		/* the headroom is promised with the first share */
 		s->reserved += r->nodes[i].size + (i ? 0 : r->extra);
 		s->held += nodes[i].held;
@@ -423,8 +429,9 @@ int rampool_usage_at(const struct rampool_usage *u, unsigned int idx,
 		return -EINVAL;
 	if (idx >= u->n)
 		return -ERANGE;
+	/* callers of 0.2-0.4 know the struct up to avail */
 	return info_copy(info, info->sz, &u->u[idx], sizeof(u->u[idx]),
-			 sizeof(struct rampool_pool_usage));
+			 OPTS_END(struct rampool_pool_usage, avail));
 }
 
 void rampool_usage_free(struct rampool_usage *u)

@@ -14,6 +14,7 @@
 #include "../backend/topology.h"
 #include "block.h"
 #include "res.h"
+#include "warm.h"
 
 /* ---- names and paths ---------------------------------------------------- */
 
@@ -43,6 +44,8 @@ int res_name_check(const char *name)
 	char base[RAMPOOL_NAME_MAX + 1];
 	size_t digits;
 
+	if (name && name[0] == '@')	/* a warm slot's */
+		return res_user_name_check(name + 1);
 	if (!colon)
 		return res_user_name_check(name);
 	/* a group's member: GROUP:INDEX */
@@ -54,6 +57,22 @@ int res_name_check(const char *name)
 	memcpy(base, name, (size_t)(colon - name));
 	base[colon - name] = '\0';
 	return res_user_name_check(base);
+}
+
+static bool dir_empty(const char *path)
+{
+	struct dirent *d;
+	int n = 0;
+	DIR *dp;
+
+	dp = opendir(path);
+	if (!dp)
+		return false;
+	while ((d = readdir(dp)))
+		if (strcmp(d->d_name, ".") && strcmp(d->d_name, ".."))
+			n++;
+	closedir(dp);
+	return !n;
 }
 
 static int path_of(char *buf, size_t len, const char *a, const char *b,
@@ -68,7 +87,47 @@ static int path_of(char *buf, size_t len, const char *a, const char *b,
 int res_mount_dir(const struct rampool_pool *pool, const char *name,
 		  char *buf, size_t len)
 {
+	if (name[0] == '@')	/* a warm slot: state/warm/SLOT */
+		return path_of(buf, len, pool->state_dir, RES_WARM_DIR,
+			       name + 1, NULL);
 	return path_of(buf, len, pool->state_dir, RES_MNT_DIR, name, NULL);
+}
+
+int res_mount_parent(struct rampool_pool *pool, const char *name)
+{
+	const struct resmount_ops *ops = res_mops(pool);
+	bool warm = name[0] == '@';
+	char dir[4096];
+	int ret;
+
+	ret = path_of(dir, sizeof(dir), pool->state_dir,
+		      warm ? RES_WARM_DIR : RES_MNT_DIR, NULL, NULL);
+	if (ret)
+		return ret;
+	if (!ops->mkdirat(AT_FDCWD, dir, warm ? 0700 : 0755)) {
+		/* owners walk through mnt to their mounts, whatever the umask */
+		if (chmod(dir, warm ? 0700 : 0755))
+			return -errno;
+	} else if (errno != EEXIST) {
+		return -errno;
+	}
+	/*
+	 * A slot's mount is moved to its reservation when claimed: the kernel
+	 * refuses to move a mount whose parent mount is shared (systemd
+	 * makes /run shared), so warm is a private mount of its own. Made
+	 * before its first slot, and gone with its last (res_warm_idle).
+	 */
+	return warm ? resmount_private(dir, ops, &pool->log) : 0;
+}
+
+void res_warm_idle(struct rampool_pool *pool)
+{
+	char path[4096];
+
+	if (path_of(path, sizeof(path), pool->state_dir, RES_WARM_DIR, NULL,
+		    NULL) || !dir_empty(path))
+		return;
+	resmount_remove(path, res_mops(pool), &pool->log);
 }
 
 int res_shm_dir(const struct rampool_pool *pool, char *buf, size_t len)
@@ -79,6 +138,9 @@ int res_shm_dir(const struct rampool_pool *pool, char *buf, size_t len)
 int res_file_path(const struct rampool_pool *pool, int backing,
 		  const char *name, char *buf, size_t len)
 {
+	if (backing == RAMPOOL_RES_HUGETLB && name[0] == '@')
+		return path_of(buf, len, pool->state_dir, RES_WARM_DIR,
+			       name + 1, RES_FILE);
 	if (backing == RAMPOOL_RES_HUGETLB)
 		return path_of(buf, len, pool->state_dir, RES_MNT_DIR, name,
 			       RES_FILE);
@@ -102,7 +164,7 @@ uint64_t res_populated_now(const struct rampool_pool *pool,
 	 * allocated pages in i_blocks), whoever populated them. Not statfs of the mount: a mapping's reservation
 	 * counts there as used before any page exists.
 	 */
-	if (r->kind == LEDGER_RESERVATION &&
+	if (r->kind != LEDGER_BLOCK &&
 	    !res_file_path(pool, r->backing, r->name, path, sizeof(path)) &&
 	    !lstat(path, &st) && S_ISREG(st.st_mode))
 		return (uint64_t)st.st_blocks * 512;
@@ -113,21 +175,6 @@ uint64_t res_populated_now(const struct rampool_pool *pool,
 
 /* ---- ledger access ------------------------------------------------------ */
 
-static bool dir_empty(const char *path)
-{
-	struct dirent *d;
-	int n = 0;
-	DIR *dp;
-
-	dp = opendir(path);
-	if (!dp)
-		return false;
-	while ((d = readdir(dp)))
-		if (strcmp(d->d_name, ".") && strcmp(d->d_name, ".."))
-			n++;
-	closedir(dp);
-	return !n;
-}
 
 /*
  * A shmem file open in another process (a VMM) must not go: its pages would
@@ -150,18 +197,32 @@ static int shm_in_use(const char *path)
 	return ret;
 }
 
+bool res_file_there(const struct rampool_pool *pool,
+		    const struct ledger_row *r)
+{
+	char path[4096];
+	struct stat st;
+
+	return !res_file_path(pool, r->backing, r->name, path, sizeof(path)) &&
+	       !lstat(path, &st) && S_ISREG(st.st_mode);
+}
+
 int res_destroy_objects(struct rampool_pool *pool, const struct ledger_row *r)
 {
 	const struct resmount_ops *ops = res_mops(pool);
 	char path[4096];
 	int ret;
 
-	if (r->kind != LEDGER_RESERVATION)
+	if (r->kind == LEDGER_BLOCK)
 		return 0;	/* a block's file went with its process */
 	if (r->backing == RAMPOOL_RES_HUGETLB) {
 		ret = res_mount_dir(pool, r->name, path, sizeof(path));
 		/* the mount takes its file and every page with it */
-		return ret ? ret : resmount_remove(path, ops, &pool->log);
+		if (!ret)
+			ret = resmount_remove(path, ops, &pool->log);
+		if (!ret && r->name[0] == '@')
+			res_warm_idle(pool);
+		return ret;
 	}
 	ret = res_file_path(pool, r->backing, r->name, path, sizeof(path));
 	if (ret)
@@ -212,6 +273,15 @@ static int recover_one(void *ctx, const struct ledger_row *r)
 
 	if (!ledger_owner_dead(r))
 		return 0;
+	if (r->kind == LEDGER_WARM && r->state == LEDGER_WARM_DIRTY) {
+		/* a scrub that died: the slot stays dirty, for the next fill */
+		rp_info(&c->pool->log, "ledger: warm slot %s stays dirty (pid "
+			"%d died zeroing it)", r->name, r->pid);
+		ret = ledger_set_state(c->l, r->id, LEDGER_WARM_DIRTY, 0, 0);
+		if (ret && !c->ret)
+			c->ret = ret;
+		return 0;
+	}
 	rp_info(&c->pool->log, "ledger: undoing %s of pid %d, which died",
 		r->name, r->pid);
 	ret = res_destroy(c->pool, c->l, r);
@@ -242,7 +312,7 @@ static int recover_intents(struct rampool_pool *pool, struct ledger *l)
 	dfd = dirfd(dp);
 	while (r && (d = readdir(dp))) {
 		unsigned long long start = 0;
-		int pid = 0, fd, busy;
+		int pid = 0, fd, busy, got;
 		FILE *f;
 
 		if (res_name_check(d->d_name))
@@ -257,7 +327,20 @@ static int recover_intents(struct rampool_pool *pool, struct ledger *l)
 			close(fd);
 		if (pid > 0 && ledger_proc_start(pid) == start)
 			continue;	/* still at work */
-		if (ledger_get(l, d->d_name, r) == -ENOENT) {
+		got = ledger_get(l, d->d_name, r);
+		if (!got) {
+			/*
+			 * A row whose file left with the intent's work (a
+			 * warm claim or release moved the mount, then died
+			 * before its commit): what the row promised is gone.
+			 */
+			if (r->kind != LEDGER_BLOCK && !res_file_there(pool, r)) {
+				rp_info(&pool->log, "ledger: %s lost its file "
+					"to pid %d, which died", r->name, pid);
+				if (res_destroy(pool, l, r))
+					continue;
+			}
+		} else if (got == -ENOENT) {
 			memset(r, 0, sizeof(*r));
 			/* res_name_check bounded it */
 			memcpy(r->name, d->d_name, strlen(d->d_name) + 1);
@@ -364,8 +447,9 @@ static int get_row(struct rampool_pool *pool, const char *name, bool write,
 int rampool_reservation_release(struct rampool_pool *pool, const char *name)
 {
 	struct ledger_row *r;
+	struct warm_move m;
 	struct ledger *l;
-	int ret;
+	int ret, warm = 0;
 
 	r = malloc(sizeof(*r));
 	if (!r)
@@ -388,15 +472,25 @@ int rampool_reservation_release(struct rampool_pool *pool, const char *name)
 		       r->pid);
 		ret = -EBUSY;
 	}
+	/* a warm target short of slots takes the pages, dirty */
 	if (!ret)
+		warm = warm_release(pool, l, r, &m);
+	if (warm < 0)
+		ret = warm;
+	if (!ret && !warm)
 		ret = res_destroy(pool, l, r);
 	if (ret == -EBUSY)
 		rp_err(&pool->log, "%s is still open or mapped by a process",
 		       name);
-	if (ret)
+	if (ret) {
 		ledger_rollback(l);
-	else
+	} else {
 		ret = ledger_commit(l);
+		if (warm > 0 && ret)
+			warm_move_undo(pool, &m);
+		else if (warm > 0)
+			warm_move_done(&m);
+	}
 	ledger_close(l);
 out:
 	free(r);

@@ -121,6 +121,9 @@ static int reserve_opt(int opt, const char *arg, struct reserve_args *a,
 	case 'P':
 		a->flags |= RAMPOOL_RES_PREALLOC;
 		return 0;
+	case 'W':
+		a->flags |= RAMPOOL_RES_WARM_ONLY;
+		return 0;
 	case 'T':
 		return opt_uint("--threads", arg, 1, 256, &a->threads);
 	case 'E':
@@ -143,6 +146,9 @@ static int reserve_check(struct reserve_args *a)
 
 	if (a->threads && !(a->flags & RAMPOOL_RES_PREALLOC))
 		return usage_error("reserve: --threads needs --prealloc");
+	if ((a->flags & RAMPOOL_RES_WARM_ONLY) &&
+	    !(a->flags & RAMPOOL_RES_PREALLOC))
+		return usage_error("reserve: --warm-only needs --prealloc");
 	if (a->page_size == 4096 && a->backing == RAMPOOL_RES_HUGETLB)
 		return input_error("--page-size 4K: 4K pages are shmem, not "
 				   "hugetlb");
@@ -226,6 +232,11 @@ static void reserve_help(void)
 	       "      --backing hugetlb|shmem\n"
 	       "      --prealloc           populate every page now (Ctrl-C cancels)\n"
 	       "      --threads N          populating threads (with --prealloc)\n"
+	       "                           With --prealloc, one node (or none) and no\n"
+	       "                           --extra, a clean warm slot of exactly this\n"
+	       "                           size is taken when there is one (at once)\n"
+	       "      --warm-only          only from the warm pool: refused (exit 1)\n"
+	       "                           when no clean slot fits\n"
 	       "      --extra SIZE         headroom to grow into without a new check\n"
 	       "      --owner USER         the owner, a name or a uid (root only)\n"
 	       "  -J, --json               print the reservation as 'show -J' does\n"
@@ -243,6 +254,7 @@ static int reserve_parse(int argc, char **argv, struct reserve_args *a)
 		{ "interleave", required_argument, NULL, 'I' },
 		{ "backing", required_argument, NULL, 'B' },
 		{ "prealloc", no_argument, NULL, 'P' },
+		{ "warm-only", no_argument, NULL, 'W' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "extra", required_argument, NULL, 'E' },
 		{ "owner", required_argument, NULL, 'O' },
@@ -272,6 +284,21 @@ static int reserve_parse(int argc, char **argv, struct reserve_args *a)
 		return usage_error("reserve: unexpected argument '%s'",
 				   argv[optind]);
 	return check_name(a->name) ?: reserve_check(a);
+}
+
+/* The reservation came from the warm pool (RAMPOOL_RES_F_WARM). */
+static bool res_is_warm(struct rampool_pool *pool, const char *name)
+{
+	struct rampool_reservation_info info = { .sz = sizeof(info) };
+	struct rampool_res_list *l;
+	bool warm = false;
+
+	if (rampool_reservation_list(pool, name, &l))
+		return false;
+	if (!rampool_res_list_get(l, 0, &info))
+		warm = info.flags & RAMPOOL_RES_F_WARM;
+	rampool_res_list_free(l);
+	return warm;
 }
 
 static int reserve_run(struct ctl *c, struct rampool_pool *pool,
@@ -320,6 +347,8 @@ static int reserve_run(struct ctl *c, struct rampool_pool *pool,
 	if (a->json)
 		return res_show(c, pool, a->name, &(struct out_opts){
 						.json = true });
+	if (isatty(STDOUT_FILENO) && res_is_warm(pool, a->name))
+		printf("%s: from the warm pool\n", a->name);
 	return EXIT_OK;
 }
 

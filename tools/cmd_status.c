@@ -26,7 +26,7 @@ static const struct col node_cols[] = {
 };
 
 enum { P_NODE, P_PS, P_TOTAL, P_FREE, P_SURPLUS, P_RESERVED, P_HELD, P_OWED,
-       P_UNPINNED, P_AVAIL };
+       P_UNPINNED, P_WARM, P_AVAIL };
 static const struct col pool_cols[] = {
 	[P_NODE] = { "NODE", "node", COL_INT, 0, NULL },
 	[P_PS] = { "PAGESIZE", "page_size", COL_BYTES, 0, NULL },
@@ -37,6 +37,7 @@ static const struct col pool_cols[] = {
 	[P_HELD] = { "HELD", "held", COL_BYTES, 0, NULL },
 	[P_OWED] = { "OWED", "owed", COL_BYTES, 0, NULL },
 	[P_UNPINNED] = { "UNPINNED", "unpinned", COL_BYTES, 0, NULL },
+	[P_WARM] = { "WARM", "warm", COL_BYTES, 0, NULL },
 	[P_AVAIL] = { "AVAIL", "avail", COL_BYTES, 0, NULL },
 };
 
@@ -57,7 +58,7 @@ static const struct col mount_cols[] = {
 };
 
 /* The ledger's share per node and page size (JSON "usage"). */
-enum { U_NODE, U_PS, U_RESERVED, U_HELD, U_OWED, U_UNPINNED, U_AVAIL };
+enum { U_NODE, U_PS, U_RESERVED, U_HELD, U_OWED, U_UNPINNED, U_WARM, U_AVAIL };
 static const struct col usage_cols[] = {
 	[U_NODE] = { "NODE", "node", COL_INT, 0, NULL },
 	[U_PS] = { "PAGESIZE", "page_size", COL_BYTES, 0, NULL },
@@ -65,6 +66,7 @@ static const struct col usage_cols[] = {
 	[U_HELD] = { "HELD", "held", COL_BYTES, 0, NULL },
 	[U_OWED] = { "OWED", "owed", COL_BYTES, 0, NULL },
 	[U_UNPINNED] = { "UNPINNED", "unpinned", COL_BYTES, 0, NULL },
+	[U_WARM] = { "WARM", "warm", COL_BYTES, 0, NULL },
 	[U_AVAIL] = { "AVAIL", "avail", COL_BYTES, 0, NULL },
 };
 
@@ -123,6 +125,7 @@ static int status_fill(struct table *t, const struct rampool_usage *u)
 		table_u64(t, r, P_HELD, 0);
 		table_u64(t, r, P_OWED, 0);
 		table_u64(t, r, P_UNPINNED, 0);
+		table_u64(t, r, P_WARM, 0);
 	}
 	for (unsigned int i = 0; i < rampool_usage_count(u); i++) {
 		struct rampool_pool_usage pu = { .sz = sizeof(pu) };
@@ -136,6 +139,7 @@ static int status_fill(struct table *t, const struct rampool_usage *u)
 		table_u64(t, r, P_HELD, pu.held);
 		table_u64(t, r, P_OWED, pu.owed);
 		table_u64(t, r, P_UNPINNED, pu.unpinned);
+		table_u64(t, r, P_WARM, pu.warm);
 		table_u64(t, r, P_AVAIL, pu.avail);
 	}
 	return 0;
@@ -164,6 +168,7 @@ static json_object *usage_json(const struct rampool_usage *u)
 		table_u64(&t, r, U_HELD, pu.held);
 		table_u64(&t, r, U_OWED, pu.owed);
 		table_u64(&t, r, U_UNPINNED, pu.unpinned);
+		table_u64(&t, r, U_WARM, pu.warm);
 		table_u64(&t, r, U_AVAIL, pu.avail);
 	}
 	if (!ret)

@@ -21,6 +21,8 @@ static const struct cmd commands[] = {
 	  "give a reservation's pages back, its capacity kept" },
 	{ "check", cmd_check,
 	  "will a VM (manifest, QEMU stream) fit here now?" },
+	{ "warm", cmd_warm,
+	  "pre-zeroed slots claimed at once: targets, fill, show" },
 };
 
 static void help(void)

@@ -374,8 +374,9 @@ static void test_migrate_v1(void **st)
 	      (uint64_t)(2 << 20), (uint64_t)0);
 	assert_int_equal(ledger_insert(l, &r), 0);
 	ledger_close(l);
-	/* schema 1 as it was: no owed (2), no grp, block (3) */
-	raw_exec("DROP INDEX res_grp; ALTER TABLE res DROP COLUMN grp;"
+	/* schema 1 as it was: no owed (2), no grp, block (3), no warm (4) */
+	raw_exec("DROP TABLE warm_target; DROP INDEX res_kind;"
+		 " DROP INDEX res_grp; ALTER TABLE res DROP COLUMN grp;"
 		 " ALTER TABLE res DROP COLUMN block;"
 		 " ALTER TABLE res_node DROP COLUMN owed;"
 		 " PRAGMA user_version = 1;");
@@ -389,8 +390,12 @@ static void test_migrate_v1(void **st)
 				 "'res_node') WHERE name = 'owed'"), 0);
 	assert_int_equal(raw_int("SELECT count(*) FROM pragma_table_info("
 				 "'res') WHERE name IN ('grp', 'block')"), 0);
+	assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE"
+				 " name = 'warm_target'"), 0);
 
 	l = open_w(pool);
+	assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE"
+				 " name = 'warm_target'"), 1);
 	assert_int_equal(raw_int("PRAGMA user_version"), LEDGER_SCHEMA);
 	assert_int_equal(ledger_get(l, "old", &back), 0);
 	assert_rows_equal(&r, &back);
@@ -410,6 +415,80 @@ static void test_migrate_v1(void **st)
 	assert_int_equal(ledger_commit(l), 0);
 	assert_int_equal(ledger_get(l, "g:0", &back), 0);
 	assert_rows_equal(&r, &back);
+	assert_int_equal(ledger_check_totals(l), 0);
+	ledger_close(l);
+	rampool_pool_free(pool);
+}
+
+static int count_target(void *ctx, const struct ledger_warm_key *k,
+			unsigned int count)
+{
+	struct ledger_warm_key *want = ctx;
+
+	assert_int_equal(k->node, want->node);
+	assert_int_equal(k->backing, want->backing);
+	assert_int_equal(k->page_size, want->page_size);
+	assert_int_equal(k->slot_size, want->slot_size);
+	want->node += 100 * (int)count;	/* seen, with its count */
+	return 0;
+}
+
+static int name_slot(void *ctx, const struct ledger_row *r)
+{
+	char *names = ctx;
+
+	strcat(names, r->name);
+	strcat(names, " ");
+	return 0;
+}
+
+/* Warm targets (schema 4) and the slots of one shape. */
+static void test_warm_rows(void **st)
+{
+	struct rampool_pool *pool = t_pool(state, NULL);
+	struct ledger_warm_key k = { 1, RAMPOOL_RES_HUGETLB, 2 << 20, 8 << 20 };
+	struct ledger_warm_key seen = k;
+	struct ledger_row r;
+	struct ledger *l;
+	char names[256] = "";
+
+	(void)st;
+	l = open_w(pool);
+	assert_int_equal(ledger_begin(l), 0);
+	assert_int_equal(ledger_warm_target_set(l, &k, 3), 0);
+	assert_int_equal(ledger_warm_target_set(l, &k, 4), 0);	/* replaced */
+	/* two slots of the shape, one of another size, one reservation */
+	mkrow(&r, "@b", RAMPOOL_RES_HUGETLB, 2 << 20, 0, 1, 1,
+	      (uint64_t)(8 << 20), (uint64_t)(8 << 20));
+	r.kind = LEDGER_WARM;
+	assert_int_equal(ledger_insert(l, &r), 0);
+	mkrow(&r, "@a", RAMPOOL_RES_HUGETLB, 2 << 20, 0, 1, 1,
+	      (uint64_t)(8 << 20), (uint64_t)0);
+	r.kind = LEDGER_WARM;
+	r.state = LEDGER_WARM_DIRTY;
+	assert_int_equal(ledger_insert(l, &r), 0);
+	mkrow(&r, "@c", RAMPOOL_RES_HUGETLB, 2 << 20, 0, 1, 1,
+	      (uint64_t)(4 << 20), (uint64_t)0);
+	r.kind = LEDGER_WARM;
+	assert_int_equal(ledger_insert(l, &r), 0);
+	mkrow(&r, "res", RAMPOOL_RES_HUGETLB, 2 << 20, 0, 1, 1,
+	      (uint64_t)(8 << 20), (uint64_t)0);
+	assert_int_equal(ledger_insert(l, &r), 0);
+	assert_int_equal(ledger_commit(l), 0);
+	assert_int_equal(ledger_warm_targets(l, count_target, &seen), 0);
+	assert_int_equal(seen.node, 1 + 400);
+	assert_int_equal(ledger_warm_slots(l, &k, name_slot, names), 0);
+	assert_string_equal(names, "@a @b ");
+	names[0] = 0;
+	assert_int_equal(ledger_warm_slots(l, NULL, name_slot, names), 0);
+	assert_string_equal(names, "@a @b @c ");
+	/* 0 removes the target */
+	assert_int_equal(ledger_begin(l), 0);
+	assert_int_equal(ledger_warm_target_set(l, &k, 0), 0);
+	assert_int_equal(ledger_commit(l), 0);
+	seen = k;
+	assert_int_equal(ledger_warm_targets(l, count_target, &seen), 0);
+	assert_int_equal(seen.node, 1);
 	assert_int_equal(ledger_check_totals(l), 0);
 	ledger_close(l);
 	rampool_pool_free(pool);
@@ -951,6 +1030,7 @@ int main(void)
 		T(test_sqlite_path_limit),
 		T(test_first_open_race),
 		T(test_rows),
+		T(test_warm_rows),
 		T(test_rollback),
 		T(test_totals),
 		T(test_proc_start),

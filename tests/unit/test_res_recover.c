@@ -415,7 +415,7 @@ static uint32_t next(void)
 
 static void test_names_fuzz(void **st)
 {
-	static const char ok[] = "abcxyzABCXYZ0189._-:";
+	static const char ok[] = "abcxyzABCXYZ0189._-:@";
 	unsigned int accepted = 0, rejected = 0;
 	char name[80];
 	regex_t re, member;
@@ -423,10 +423,11 @@ static void test_names_fuzz(void **st)
 	(void)st;
 	assert_int_equal(regcomp(&re, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
 				 REG_EXTENDED | REG_NOSUB), 0);
-	/* a row's name may also be a group's member, GROUP:INDEX */
-	assert_int_equal(regcomp(&member, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
-				 "(:[0-9]{1,5})?$", REG_EXTENDED | REG_NOSUB),
-			 0);
+	/* a row's name may also be a group's member, GROUP:INDEX, or a
+	 * warm slot's, @NAME */
+	assert_int_equal(regcomp(&member, "^(@?[A-Za-z0-9][A-Za-z0-9._-]{0,63}|"
+				 "[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[0-9]{1,5})$",
+				 REG_EXTENDED | REG_NOSUB), 0);
 	for (int iter = 0; iter < 200000; iter++) {
 		unsigned int len = next() % 4 ? next() % 8 : 60 + next() % 8;
 		bool want;

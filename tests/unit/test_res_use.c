@@ -465,8 +465,14 @@ static void test_usage(void **st)
 	assert_false(usage_find(u, 4096, RAMPOOL_NODE_ANY, &e));
 	assert_int_equal(rampool_usage_at(u, rampool_usage_count(u), &e),
 			 -ERANGE);
-	e.sz = sizeof(e) - 1;
+	e.sz = offsetof(struct rampool_pool_usage, avail) + 7;
 	assert_int_equal(rampool_usage_at(u, 0, &e), -EINVAL);
+	/* a 0.4 caller's struct (no warm) is filled up to avail */
+	e.sz = offsetof(struct rampool_pool_usage, warm);
+	e.warm = 12345;
+	assert_int_equal(rampool_usage_at(u, 0, &e), 0);
+	assert_int_equal(e.warm, 12345);
+	e.sz = sizeof(e);
 	rampool_usage_free(u);
 	assert_false(t_exists("%s", state));	/* a reader makes nothing */
 
