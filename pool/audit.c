@@ -143,7 +143,9 @@ static int check_row(void *ctx, const struct ledger_row *r)
 	struct stat st;
 	int ret;
 
-	if (ledger_owner_dead(r)) {
+	/* a dead scrubber's slot is just dirty (recovery clears its pid) */
+	if (ledger_owner_dead(r) &&
+	    !(r->kind == LEDGER_WARM && r->state == LEDGER_WARM_DIRTY)) {
 		ret = drift(c, RAMPOOL_DRIFT_DEAD_OWNER, r->name, r->nodes[0].node,
 			    r->page_size, r->size, "%s: its owner (pid %d) "
 			    "died", r->name, r->pid);

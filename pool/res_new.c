@@ -410,6 +410,8 @@ static int claim_warm(struct rampool_pool *pool, struct ledger *l,
 			ledger_rollback(l);
 		return ret;
 	}
+	/* under the lock: no fill is making a slot in the directory now */
+	res_warm_idle(pool);
 	ret = ledger_commit(l);
 	if (ret) {
 		warm_move_undo(pool, &m);

@@ -121,7 +121,7 @@ static int warm_show(struct ctl *c, struct rampool_pool *pool,
 }
 
 struct warm_args {
-	const char *verb;
+	const char *verb, *size_arg, *ps_arg;
 	unsigned long node, count, threads;
 	uint64_t size, page_size;
 	enum rampool_res_backing backing;
@@ -137,11 +137,13 @@ static int warm_opt(int opt, const char *arg, struct warm_args *a)
 		return opt_uint("--node", arg, 0, MAX_NODE, &a->node);
 	case 's':
 		a->has_size = true;
+		a->size_arg = arg;
 		return opt_size("--size", arg, false, &a->size);
 	case 'C':
 		a->has_count = true;
 		return opt_uint("--count", arg, 0, 100000, &a->count);
 	case 'p':
+		a->ps_arg = arg;
 		return parse_page_size(arg, &a->page_size);
 	case 'B':
 		if (!strcmp(arg, "hugetlb"))
@@ -181,15 +183,17 @@ static int warm_check(struct warm_args *a)
 		return usage_error("warm set: --node, --size and --count are "
 				   "required");
 	if (a->page_size == 4096 && a->backing == RAMPOOL_RES_HUGETLB)
-		return input_error("--page-size 4K: 4K pages are shmem, not "
-				   "hugetlb");
+		return input_error("--page-size '%s': 4K pages are shmem, not "
+				   "hugetlb", a->ps_arg);
 	if (a->page_size == 4096)
 		a->backing = RAMPOOL_RES_SHMEM;
 	if (a->backing == RAMPOOL_RES_SHMEM && a->page_size &&
 	    a->page_size != 4096)
-		return input_error("--page-size: shmem has 4K pages");
+		return input_error("--page-size '%s': shmem has 4K pages",
+				   a->ps_arg);
 	if (a->page_size && a->size % a->page_size)
-		return input_error("--size: not a multiple of the page size");
+		return input_error("--size '%s': not a multiple of the page "
+				   "size '%s'", a->size_arg, a->ps_arg);
 	return 0;
 }
 

@@ -13,56 +13,6 @@
 #define SIZE (8ULL << 20)
 #define STRANGER 65534		/* nobody: owner B */
 
-/* As uid (-1: this process): writes pat over the file, or (pat < 0)
- * counts the 4K pages that hold anything but zeros. */
-static uint64_t through_path(long long uid, const char *path, int pat)
-{
-	uint64_t bad = 0;
-	int p[2], st;
-	pid_t pid;
-
-	if (pipe(p))
-		T_FAIL("pipe: %s", strerror(errno));
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		T_FAIL("fork: %s", strerror(errno));
-	if (pid == 0) {
-		unsigned char *m;
-		int fd;
-
-		if (uid >= 0 && (setgroups(0, NULL) ||
-				 setresgid((gid_t)uid, (gid_t)uid, (gid_t)uid) ||
-				 setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid)))
-			_exit(120);
-		fd = open(path, O_RDWR | O_NOFOLLOW);
-		if (fd < 0)
-			_exit(121);
-		m = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		if (m == MAP_FAILED)
-			_exit(122);
-		if (pat >= 0)
-			memset(m, pat, SIZE);
-		else
-			for (uint64_t off = 0; off < SIZE; off += 4096)
-				for (uint64_t i = 0; i < 4096; i++)
-					if (m[off + i]) {
-						bad++;
-						break;
-					}
-		if (write(p[1], &bad, sizeof(bad)) != sizeof(bad))
-			_exit(123);
-		_exit(0);
-	}
-	close(p[1]);
-	if (read(p[0], &bad, sizeof(bad)) != sizeof(bad))
-		bad = UINT64_MAX;
-	close(p[0]);
-	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
-		T_FAIL("%s as uid %lld: status 0x%x", path, uid, st);
-	return bad;
-}
-
 /* A writes, releases; B gets a reservation (name_b) and must read zeros. */
 static void handover(const char *name_a, const char *name_b,
 		     const char *page_size, int prealloc)
@@ -74,16 +24,16 @@ static void handover(const char *name_a, const char *name_b,
 	t_poolctl_ok(0, "reserve", name_a, "--size", "8M", "--page-size",
 		     page_size, "--prealloc", NULL);
 	path = t_res_path(name_a);
-	through_path(-1, path, 0x5a);
+	t_res_through(-1, path, SIZE, 0x5a);
 	/* the control: A's data is really in the file */
-	T_EQ(through_path(-1, path, -1), SIZE / 4096);
+	T_EQ(t_res_through(-1, path, SIZE, -1), SIZE / 4096);
 	free(path);
 	t_poolctl_ok(0, "release", name_a, NULL);
 
 	t_poolctl_ok(0, "reserve", name_b, "--size", "8M", "--page-size",
 		     page_size, "--owner", "nobody", pre, NULL);
 	path = t_res_path(name_b);
-	dirty = through_path(STRANGER, path, -1);
+	dirty = t_res_through(STRANGER, path, SIZE, -1);
 	printf("%s -> %s (%s pages%s): %" PRIu64 " of %llu pages not zero\n",
 	       name_a, name_b, page_size, prealloc ? ", prealloc" : "", dirty,
 	       SIZE / 4096);

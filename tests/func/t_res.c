@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* t_res.c: a private state directory for reservation tests, poolctl runs, JSON access, audit. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "rampool.h"
@@ -497,4 +501,117 @@ void t_res_pool_unclaimed(uint64_t ps, uint64_t n)
 		t_skip_hugetlb("pool of %" PRIu64 " pages left %" PRIu64
 			       " unclaimed, not %" PRIu64 " (surplus pages?)",
 			       total, t_res_unclaimed(ps), n);
+}
+
+uint64_t t_res_through(long long uid, const char *path, uint64_t size, int pat)
+{
+	uint64_t bad = 0;
+	int p[2], st;
+	pid_t pid;
+
+	if (pipe(p))
+		T_FAIL("pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		T_FAIL("fork: %s", strerror(errno));
+	if (pid == 0) {
+		unsigned char *m;
+		int fd;
+
+		if (uid >= 0 && (setgroups(0, NULL) ||
+				 setresgid((gid_t)uid, (gid_t)uid, (gid_t)uid) ||
+				 setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid)))
+			_exit(120);
+		fd = open(path, O_RDWR | O_NOFOLLOW);
+		if (fd < 0)
+			_exit(121);
+		m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED)
+			_exit(122);
+		if (pat >= 0)
+			memset(m, pat, size);
+		else
+			for (uint64_t off = 0; off < size; off += 4096)
+				for (uint64_t i = 0; i < 4096; i++)
+					if (m[off + i]) {
+						bad++;
+						break;
+					}
+		if (write(p[1], &bad, sizeof(bad)) != sizeof(bad))
+			_exit(123);
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], &bad, sizeof(bad)) != sizeof(bad))
+		bad = UINT64_MAX;
+	close(p[0]);
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		T_FAIL("%s as uid %lld: status 0x%x", path, uid, st);
+	return bad;
+}
+
+/* `warm -J`'s entry of one shape: target, clean, dirty, filling. */
+struct t_warm t_warm_counts(uint64_t page_size, uint64_t slot)
+{
+	struct t_warm c = { 0 };
+	json_object *doc, *a;
+	char *out = NULL;
+	size_t n;
+
+	T_EQ(t_poolctl(&out, NULL, "warm", "-J", NULL), 0);
+	doc = t_json(out);
+	a = t_jget(doc, "warm");
+	n = json_object_array_length(a);
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+
+		if (t_jget_u64(e, "page_size") != page_size ||
+		    t_jget_u64(e, "slot_size") != slot)
+			continue;
+		c.target = t_jget_u64(e, "target");
+		c.clean = t_jget_u64(e, "clean");
+		c.dirty = t_jget_u64(e, "dirty");
+		c.filling = t_jget_u64(e, "filling");
+	}
+	json_object_put(doc);
+	free(out);
+	return c;
+}
+
+/* The one slot file there is: state/warm/X/mem, or state/shm/@X. */
+void t_warm_slot(bool shm, char *buf, size_t len)
+{
+	char dir[4096];
+	struct dirent *d;
+	int found = 0;
+	DIR *dp;
+
+	snprintf(dir, sizeof(dir), "%s/%s", t_res_dir(), shm ? "shm" : "warm");
+	dp = opendir(dir);
+	if (!dp)
+		T_FAIL("opendir %s: %s", dir, strerror(errno));
+	while ((d = readdir(dp))) {
+		if (d->d_name[0] == '.' || (shm && d->d_name[0] != '@'))
+			continue;
+		if ((size_t)snprintf(buf, len, "%s/%s%s", dir, d->d_name,
+				     shm ? "" : "/mem") >= len)
+			T_FAIL("path too long");
+		found++;
+	}
+	closedir(dp);
+	T_EQ(found, 1);
+}
+
+void t_res_node_free(int node, uint64_t n)
+{
+	struct t_hcount h;
+
+	t_hcount(T_MB2, node, &h);
+	t_hugepages_set_node(T_MB2, node, h.total - h.free + n);
+	t_hcount(T_MB2, node, &h);
+	if (h.free != n)
+		t_skip_hugetlb("node %d: %llu free 2M pages, not the %llu "
+			       "asked", node, (unsigned long long)h.free,
+			       (unsigned long long)n);
 }

@@ -3,6 +3,7 @@
 #ifndef T_RES_H
 #define T_RES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
@@ -76,6 +77,39 @@ void t_res_no_orphans(json_object *list);
 
 /* Fails unless `poolctl audit` exits 0 (its output shown otherwise). */
 void t_res_audit_clean(void);
+
+/*
+ * As uid (-1: this process), through a MAP_SHARED mapping of path's first
+ * size bytes: writes pat over them, or (pat < 0) reads every byte and
+ * counts the 4K pages that hold anything but zeros. Fails the test if the
+ * child cannot open or map it.
+ */
+uint64_t t_res_through(long long uid, const char *path, uint64_t size,
+		       int pat);
+
+/* `warm -J`'s entry of one page and slot size (zeros when none). */
+struct t_warm {
+	uint64_t target, clean, dirty, filling;
+};
+struct t_warm t_warm_counts(uint64_t page_size, uint64_t slot);
+#define T_WARM(ps, slot, t, c, d)					\
+	do {								\
+		struct t_warm w_ = t_warm_counts((ps), (slot));		\
+		T_EQ(w_.target, (t));					\
+		T_EQ(w_.clean, (c));					\
+		T_EQ(w_.dirty, (d));					\
+		T_EQ(w_.filling, 0);					\
+	} while (0)
+
+/* The path of the one warm slot file there is (state/warm/X/mem, or
+ * state/shm/@X); fails unless exactly one. */
+void t_warm_slot(bool shm, char *buf, size_t len);
+
+/*
+ * Sizes node's 2M pool so that exactly n pages are free there (restored
+ * at exit); skips (t_skip_hugetlb) when the kernel gives fewer.
+ */
+void t_res_node_free(int node, uint64_t n);
 
 /* free - resv of a hugepage size now: what nobody has claimed. */
 uint64_t t_res_unclaimed(uint64_t page_size);

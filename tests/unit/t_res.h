@@ -323,6 +323,18 @@ static inline int t_statfs(const char *path, struct statfs *sf)
 		return -1;
 	i = t_rm_find(path);
 	if (i < 0) {
+		/* a file in a fake mount: the mount's figures */
+		char dir[4096 + 256];
+		char *slash;
+
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		if (slash && !strcmp(slash, "/mem")) {
+			*slash = 0;
+			i = t_rm_find(dir);
+		}
+	}
+	if (i < 0) {
 		size_t n = strlen(path);
 
 		if (statfs(path, sf))
