@@ -616,10 +616,14 @@ RAMPOOL_API int rampool_pool_last_shortfall(const struct rampool_pool *pool,
 
 /*
  * Releases a reservation: its pages, file, mount and row go; every page is
- * back in the kernel's free count. Root does it (it unmounts): another
- * caller gets -EPERM, the owner too. -ENOENT no such name; -EBUSY the
- * reservation is being made, or its file is still mapped or open by a
- * process (the mount cannot go): nothing changed.
+ * back in the kernel's free count. 0.5: except when the reservation has
+ * the shape of a warm pool target that is short of slots (one node, no
+ * extra, its exact size) and no process has its file open: then its
+ * pages become a dirty warm slot, held, to be zeroed by
+ * rampool_warm_fill. Root does it (it unmounts): another caller gets
+ * -EPERM, the owner too. -ENOENT no such name; -EBUSY the reservation is
+ * being made, or its file is still mapped or open by a process (the mount
+ * cannot go): nothing changed.
  */
 RAMPOOL_API int rampool_reservation_release(struct rampool_pool *pool,
 					    const char *name);

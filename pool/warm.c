@@ -37,6 +37,50 @@ void warm_slot_name(char *buf, size_t len)
 			 (unsigned long long)ts.tv_nsec);
 }
 
+/* ---- short ------------------------------------------------------------- */
+
+struct short_of {
+	const struct ledger_warm_key *k;
+	unsigned int count, slots;
+};
+
+static int target_of(void *ctx, const struct ledger_warm_key *k,
+		     unsigned int count)
+{
+	struct short_of *s = ctx;
+
+	if (warm_key_eq(k, s->k))
+		s->count = count;
+	return 0;
+}
+
+static int slot_of(void *ctx, const struct ledger_row *r)
+{
+	(void)r;
+	((struct short_of *)ctx)->slots++;
+	return 0;
+}
+
+int warm_target(struct ledger *l, const struct ledger_warm_key *k,
+		unsigned int *count)
+{
+	struct short_of s = { .k = k };
+	int ret = ledger_warm_targets(l, target_of, &s);
+
+	*count = s.count;
+	return ret;
+}
+
+int warm_short(struct ledger *l, const struct ledger_warm_key *k)
+{
+	struct short_of s = { .k = k };
+	int ret = warm_target(l, k, &s.count);
+
+	if (!ret && s.count)
+		ret = ledger_warm_slots(l, k, slot_of, &s);
+	return ret ? ret : s.slots < s.count;
+}
+
 /* ---- trim --------------------------------------------------------------- */
 
 struct trim {

@@ -58,6 +58,12 @@ void warm_move_done(struct warm_move *m);
 /* The commit failed: the objects move back (else recovery sees to them). */
 void warm_move_undo(struct rampool_pool *pool, struct warm_move *m);
 
+/* The target count of shape k (0: none). */
+int warm_target(struct ledger *l, const struct ledger_warm_key *k,
+		unsigned int *count);
+/* 1 when shape k has fewer slots (any state) than its target; 0; -errno. */
+int warm_short(struct ledger *l, const struct ledger_warm_key *k);
+
 /*
  * Gives back (inside the caller's transaction) idle slots of shape k
  * beyond keep, dirty ones first. Returns how many went, or -errno.

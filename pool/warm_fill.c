@@ -98,32 +98,16 @@ static int pick_target(void *ctx, const struct ledger_warm_key *k,
 	return 0;
 }
 
-struct has {
-	const struct ledger_warm_key *k;
-	bool found;
-};
-
-static int has_target(void *ctx, const struct ledger_warm_key *k,
-		      unsigned int count)
-{
-	struct has *h = ctx;
-
-	(void)count;
-	if (warm_key_eq(k, h->k))
-		h->found = true;
-	return 0;
-}
-
 static int orphan_slot(void *ctx, const struct ledger_row *r)
 {
 	struct pick *p = ctx;
 	struct ledger_warm_key k;
-	struct has h = { .k = &k };
+	unsigned int count;
 	int ret;
 
 	warm_key_of(r, &k);
-	ret = ledger_warm_targets(p->f->l, has_target, &h);
-	if (ret || h.found || (r->pid && !ledger_owner_dead(r)))
+	ret = warm_target(p->f->l, &k, &count);
+	if (ret || count || (r->pid && !ledger_owner_dead(r)))
 		return ret;
 	ret = res_destroy(p->f->pool, p->f->l, r);
 	if (!ret)
@@ -178,6 +162,26 @@ static void progress(void *data, uint64_t done, uint64_t total)
 							: f->done + done);
 }
 
+/* The CPUs of node as a cpu_set_t; -errno when the node has none known. */
+static int node_cpus(struct rampool_pool *pool, int node, cpu_set_t *set)
+{
+	uint64_t bits[CPU_SETSIZE / 64] = { 0 };
+	const struct topo_node *n;
+	struct topo *t = NULL;
+	int ret = res_counters(pool, &t), any = 0;
+
+	n = ret ? NULL : topo_node_by_id(t, node);
+	ret = n ? topo_node_cpus(n, bits, CPU_SETSIZE) : -ENOENT;
+	CPU_ZERO(set);
+	for (unsigned int c = 0; !ret && c < CPU_SETSIZE; c++)
+		if (bits[c / 64] & (1ull << (c % 64))) {
+			CPU_SET(c, set);
+			any++;
+		}
+	topo_free(t);
+	return ret ? ret : any ? 0 : -ENOENT;
+}
+
 /* Zeroes a dirty slot on its node: holes filled there, placement checked. */
 static int scrub(struct fill *f, const struct ledger_row *r)
 {
@@ -214,7 +218,13 @@ static int scrub(struct fill *f, const struct ledger_row *r)
 			.progress = progress, .progress_data = f,
 			.cancel = &pool->cancel,
 		};
+		cpu_set_t cpus;
 
+		/* the node's CPUs zero its memory (none known: any CPU) */
+		if (!node_cpus(pool, node, &cpus)) {
+			so.cpus = &cpus;
+			so.cpus_size = sizeof(cpus);
+		}
 		mask[node / 64] |= 1ul << (node % 64);
 		ret = scrub_file(fd, r->size, r->page_size,
 				 r->backing == RAMPOOL_RES_HUGETLB, SCRUB_ZERO,
@@ -292,6 +302,13 @@ static int make_job(struct fill *f, struct job *j)
 	res_plan_row(p)->kind = LEDGER_WARM;
 	ret = ledger_begin(f->l);
 	if (!ret) {
+		/* another fill may have made it since choose(): count again */
+		ret = warm_short(f->l, &j->k);
+		if (ret <= 0) {
+			ledger_rollback(f->l);
+			res_plan_free(p);
+			return ret;
+		}
 		/* under the lock: the counters and the check, as a reserve's */
 		ret = res_counters(pool, &t);
 		if (!ret)

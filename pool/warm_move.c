@@ -213,28 +213,6 @@ int warm_claim(struct rampool_pool *pool, struct ledger *l,
 
 /* ---- release into the warm pool ----------------------------------------- */
 
-struct want {
-	const struct ledger_warm_key *k;
-	unsigned int count, slots;
-};
-
-static int find_target(void *ctx, const struct ledger_warm_key *k,
-		       unsigned int count)
-{
-	struct want *w = ctx;
-
-	if (warm_key_eq(k, w->k))
-		w->count = count;
-	return 0;
-}
-
-static int count_slot(void *ctx, const struct ledger_row *r)
-{
-	(void)r;
-	((struct want *)ctx)->slots++;
-	return 0;
-}
-
 /*
  * A write lease is granted only while no other process has the file open
  * (a mapping holds it open too): held until the move is done, it also
@@ -266,7 +244,6 @@ int warm_release(struct rampool_pool *pool, struct ledger *l,
 		.node = r->nodes[0].node, .backing = r->backing,
 		.page_size = r->page_size, .slot_size = r->size,
 	};
-	struct want w = { .k = &k };
 	struct ledger_row *slot;
 	int ret;
 
@@ -277,14 +254,18 @@ int warm_release(struct rampool_pool *pool, struct ledger *l,
 	    r->extra || r->grp[0] || k.node == RAMPOOL_NODE_ANY ||
 	    (r->flags & LEDGER_F_INTERLEAVE))
 		return 0;
-	ret = ledger_warm_targets(l, find_target, &w);
-	if (!ret && w.count)
-		ret = ledger_warm_slots(l, &k, count_slot, &w);
-	if (ret || w.slots >= w.count)
+	ret = warm_short(l, &k);
+	if (ret <= 0)
 		return ret;
 	ret = lease_file(pool, r);
-	if (ret < 0)
-		return ret == -EBUSY ? 0 : ret;	/* in use: released as usual */
+	if (ret < 0) {
+		/* in use, or no lease to be had (fs.leases-enable=0): then it
+		 * is released as usual, which says whether it is in use */
+		if (ret != -EBUSY)
+			rp_info(&pool->log, "%s not kept warm: no write lease: "
+				"%s", r->name, strerror(-ret));
+		return 0;
+	}
 	m->lease_fd = ret;
 	slot = calloc(1, sizeof(*slot));
 	if (!slot) {

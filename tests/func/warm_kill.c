@@ -21,9 +21,11 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* `poolctl warm fill --threads 1`, SIGKILLed after delay s (< 0: let it
+static int last_status;
+
+/* `poolctl warm fill --threads 1`, sent sig after delay s (< 0: let it
  * finish, exit 0 required). Returns the seconds it ran. */
-static double fill(double delay)
+static double fill_sig(double delay, int sig)
 {
 	double t0 = now();
 	int st;
@@ -45,13 +47,19 @@ static double fill(double delay)
 				       (long)((delay - (double)(time_t)delay) * 1e9) };
 
 		nanosleep(&ts, NULL);
-		kill(pid, SIGKILL);
+		kill(pid, sig);
 	}
 	if (waitpid(pid, &st, 0) != pid)
 		T_FAIL("waitpid: %s", strerror(errno));
+	last_status = st;
 	if (delay < 0 && (!WIFEXITED(st) || WEXITSTATUS(st)))
 		T_FAIL("warm fill: status 0x%x", st);
 	return now() - t0;
+}
+
+static double fill(double delay)
+{
+	return fill_sig(delay, SIGKILL);
 }
 
 /* A dirty slot with the pattern in every page, as a released VM leaves it. */
@@ -121,6 +129,24 @@ int main(void)
 	/* the kills landed in the work, not all after it */
 	printf("%d of %d kills left the slot dirty\n", interrupted, KILLS);
 	T_ASSERT(interrupted >= KILLS / 2);
+
+	/* Ctrl-C: the fill stops (exit 1, "cancelled") and the slot it
+	 * was zeroing stays dirty, its pid cleared; or it had finished */
+	soil();
+	fill_sig(full / 3, SIGINT);
+	{
+		struct t_warm w = t_warm_counts(T_MB2, SIZE);
+
+		T_ASSERT(WIFEXITED(last_status));
+		printf("SIGINT at %.3f s: exit %d, %s\n", full / 3,
+		       WEXITSTATUS(last_status), w.clean ? "clean" : "dirty");
+		T_EQ(w.filling, 0);
+		if (WEXITSTATUS(last_status) == 1)
+			T_EQ(w.dirty, 1);
+		else
+			T_EQ(WEXITSTATUS(last_status) * 10 + w.clean, 1);
+		t_res_audit_clean();
+	}
 
 	/* a fill that finishes makes it clean, and zero for a stranger */
 	if (t_warm_counts(T_MB2, SIZE).dirty)

@@ -14,7 +14,7 @@
 int main(void)
 {
 	struct t_hcount h0, h;
-	struct t_qemu qemu;
+	static struct t_qemu qemu;	/* zeroed: no QEMU yet */
 	char backend[512], *path, *out = NULL;
 	json_object *o;
 	const char *tmp;
