@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "t_res.h"
@@ -124,6 +125,57 @@ static void round_trip(bool shm)
 	t_res_audit_clean();
 }
 
+/* Four claims at once for two clean slots: exactly two win. */
+static void race(void)
+{
+	pid_t pids[4];
+	int won = 0, lost = 0;
+
+	t_poolctl_ok(0, "warm", "set", "--node", "0", "--page-size", "2M",
+		     "--size", "64M", "--count", "2", NULL);
+	t_poolctl_ok(0, "warm", "fill", NULL);
+	T_WARM(T_MB2, SIZE, 2, 2, 0);
+	fflush(NULL);
+	for (int i = 0; i < 4; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "r%d", i);
+		pids[i] = fork();
+		if (pids[i] < 0)
+			T_FAIL("fork: %s", strerror(errno));
+		if (!pids[i]) {
+			freopen("/dev/null", "w", stdout);
+			freopen("/dev/null", "w", stderr);
+			execl(t_build_path("poolctl"), "poolctl", "--state-dir",
+			      t_res_dir(), "reserve", name, "--size", "64M",
+			      "--page-size", "2M", "--node", "0", "--prealloc",
+			      "--warm-only", (char *)NULL);
+			_exit(127);
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		int st;
+
+		T_EQ(waitpid(pids[i], &st, 0), pids[i]);
+		T_ASSERT(WIFEXITED(st));
+		won += WEXITSTATUS(st) == 0;
+		lost += WEXITSTATUS(st) == 1;
+	}
+	T_EQ(won, 2);
+	T_EQ(lost, 2);
+	T_WARM(T_MB2, SIZE, 2, 0, 0);
+	t_res_audit_clean();
+	t_poolctl_ok(0, "warm", "set", "--node", "0", "--page-size", "2M",
+		     "--size", "64M", "--count", "0", NULL);
+	for (int i = 0; i < 4; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "r%d", i);
+		t_poolctl(NULL, NULL, "release", name, NULL);
+	}
+	t_res_audit_clean();
+}
+
 /* Bad input: one line, the documented status, nothing changed. */
 static void bad(int want, const char *needle, ...)
 {
@@ -163,7 +215,7 @@ int main(void)
 
 	t_require_hugetlb(T_MB2);
 	t_res_dir();
-	t_res_node_free(0, SIZE / T_MB2);
+	t_res_node_free(0, 2 * SIZE / T_MB2);
 	t_hcount(T_MB2, -1, &h0);
 
 	bad(2, "--size '3M'", "warm", "set", "--node", "0", "--page-size",
@@ -184,6 +236,7 @@ int main(void)
 
 	round_trip(false);
 	round_trip(true);
+	race();
 
 	t_hcount(T_MB2, -1, &h1);
 	T_HCOUNT_EQ(h1, h0);
