@@ -26,7 +26,7 @@
 #define QMP_WAIT_S 120
 
 static unsigned int opt_claims = 50, opt_repeat = 3;
-static bool opt_no_qemu;
+static bool opt_no_qemu, opt_verbose;
 static char state[64];		/* the pool's private state dir under /run */
 static char coldmnt[96];	/* hugetlbfs mount of QEMU's cold baseline */
 static char poolctl[PATH_MAX];
@@ -84,6 +84,11 @@ static void row(const char *size, const char *what, const struct series *s)
 static double ratio(double a, double b)
 {
 	return b > 0 ? a / b : 0;
+}
+
+static double gibs(uint64_t len, double ms)
+{
+	return ms > 0 ? (double)len / GIB / (ms / 1e3) : 0;
 }
 
 /* ---- the pool ----------------------------------------------------------- */
@@ -258,6 +263,9 @@ static int warm_once(uint64_t size, struct warm_figs *f)
 	}
 	t2 = now();
 	add(&f->claim, t1 - t0);
+	if (opt_verbose)
+		say("%s claim %.3f ms, map %.3f ms\n", name, (t1 - t0) * 1e3,
+		    (t2 - t1) * 1e3);
 	add(&f->map, t2 - t1);
 	add(&f->claim_map, t2 - t0);
 	if (check_zero(&m, name)) {
@@ -384,11 +392,6 @@ static int cold_once(uint64_t size, struct cold_figs *f)
 		return -1;
 	add(&f->pctl, t1);
 	return 0;
-}
-
-static double gibs(uint64_t len, double ms)
-{
-	return ms > 0 ? (double)len / GIB / (ms / 1e3) : 0;
 }
 
 struct size_figs {
@@ -718,26 +721,21 @@ static int setup(uint64_t need)
 	return 0;
 }
 
-static void usage(const char *prog)
-{
-	fprintf(stderr, "usage: %s [-n CLAIMS (1-1000)] [-r REPEAT (1-100)] "
-		"[--no-qemu]\n", prog);
-}
-
 static int parse(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "no-qemu", no_argument, NULL, 'Q' }, { 0 }
+		{ "no-qemu", no_argument, NULL, 'Q' },
+		{ "verbose", no_argument, NULL, 'v' }, { 0 }
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "n:r:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:r:v", lo, NULL)) != -1) {
 		if (c == 'n' && atoi(optarg) > 0 && atoi(optarg) <= 1000)
 			opt_claims = (unsigned int)atoi(optarg);
 		else if (c == 'r' && atoi(optarg) > 0 && atoi(optarg) <= 100)
 			opt_repeat = (unsigned int)atoi(optarg);
-		else if (c == 'Q')
-			opt_no_qemu = true;
+		else if (c == 'Q' || c == 'v')
+			*(c == 'Q' ? &opt_no_qemu : &opt_verbose) = true;
 		else
 			return -1;
 	}
@@ -767,10 +765,13 @@ static void summary(const struct size_figs *a, const struct size_figs *b)
 int main(int argc, char **argv)
 {
 	static struct size_figs s1 = { .size = GIB }, s8 = { .size = 8 * GIB };
+	struct cpu_mark mark;
+	double others, steal;
 	int ret;
 
 	if (parse(argc, argv)) {
-		usage(argv[0]);
+		fprintf(stderr, "usage: %s [-n CLAIMS (1-1000)] [-r REPEAT "
+			"(1-100)] [--no-qemu] [-v|--verbose]\n", argv[0]);
 		return 2;
 	}
 	if (geteuid()) {
@@ -797,10 +798,14 @@ int main(int argc, char **argv)
 	say("threads: the library's default (0: the node's CPUs) for "
 	    "PREALLOC and the fill; the VMM populate and QEMU: 1\n");
 	say("%-4s %-46s %10s %10s %4s\n", "size", "what", "p50", "p99", "n");
+	cpu_mark(&mark);
 	if (run_size(&s1) || run_size(&s8))
 		return 1;
 	if (!opt_no_qemu && qemu_section(4 * GIB))
 		return 1;
 	summary(&s1, &s8);
+	cpu_since(&mark, &others, &steal);
+	say("meanwhile other processes kept %.2f CPUs busy, the host stole "
+	    "%.2f\n", others, steal);
 	return failed;
 }
