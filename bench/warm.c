@@ -25,7 +25,7 @@
 #define QEMU "/usr/bin/qemu-system-x86_64"
 #define QMP_WAIT_S 120
 
-static unsigned int opt_claims = 50, opt_repeat = 3;
+static unsigned int opt_claims = 200, opt_repeat = 3;
 static bool opt_no_qemu, opt_verbose;
 static char state[64];		/* the pool's private state dir under /run */
 static char coldmnt[96];	/* hugetlbfs mount of QEMU's cold baseline */
