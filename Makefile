@@ -245,7 +245,7 @@ $(BUILD)/bench/reserve: bench/reserve.c include/rampool.h $(SOLIB)
 		-L$(BUILD) -lrampool -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS)
 
 # The benches on bench/util.c: one rule.
-BENCH_UTIL := discard uffd uffd_minor check
+BENCH_UTIL := discard uffd uffd_minor check warm
 $(BENCH_UTIL:%=$(BUILD)/bench/%): $(BUILD)/bench/%: bench/%.c bench/util.c \
 		bench/util.h include/rampool.h $(SOLIB)
 	@mkdir -p $(dir $@)
@@ -268,15 +268,17 @@ $(BUILD)/bench/scrub: bench/scrub.c bench/util.c bench/util.h $(ARLIB) \
 # DISCARD_ARGS to bench/discard, e.g. DISCARD_ARGS='--size 1G --repeat 9';
 # UFFD_ARGS to bench/uffd, e.g. UFFD_ARGS='--size 256M --repeat 5';
 # MINOR_ARGS to bench/uffd_minor, e.g. MINOR_ARGS='--size 256M';
-# SCRUB_ARGS to bench/scrub, e.g. SCRUB_ARGS='-r 5'.
+# SCRUB_ARGS to bench/scrub, e.g. SCRUB_ARGS='-r 5';
+# WARM_ARGS to bench/warm, e.g. WARM_ARGS='-n 50 -r 5 --no-qemu'.
 RESERVE_ARGS ?=
 DISCARD_ARGS ?=
 UFFD_ARGS ?=
 MINOR_ARGS ?=
 SCRUB_ARGS ?=
+WARM_ARGS ?=
 bench: all $(BUILD)/bench/prealloc $(BUILD)/bench/reserve $(BUILD)/bench/discard \
 	$(BUILD)/bench/uffd $(BUILD)/bench/uffd_minor $(BUILD)/bench/check \
-	$(BUILD)/bench/scrub
+	$(BUILD)/bench/scrub $(BUILD)/bench/warm
 	$(Q)scripts/hplock $(BUILD)/bench/prealloc $(BENCH_ARGS)
 	$(Q)scripts/hplock $(BUILD)/bench/reserve $(RESERVE_ARGS)
 	$(Q)scripts/hplock $(BUILD)/bench/discard $(DISCARD_ARGS)
@@ -284,6 +286,7 @@ bench: all $(BUILD)/bench/prealloc $(BUILD)/bench/reserve $(BUILD)/bench/discard
 	$(Q)scripts/hplock $(BUILD)/bench/uffd_minor $(MINOR_ARGS)
 	$(Q)scripts/hplock $(BUILD)/bench/check
 	$(Q)scripts/hplock $(BUILD)/bench/scrub $(SCRUB_ARGS)
+	$(Q)scripts/hplock $(BUILD)/bench/warm $(WARM_ARGS)
 
 FUZZ_CC ?= clang
 # the manifest reader and what it calls, libc and json-c only
