@@ -540,6 +540,12 @@ uint64_t t_res_through(long long uid, const char *path, uint64_t size, int pat)
 					}
 		if (write(p[1], &bad, sizeof(bad)) != sizeof(bad))
 			_exit(123);
+		/*
+		 * Ends by exec, not exit: under valgrind a forked child's exit
+		 * runs a leak check of the parent's heap, which reported a
+		 * buffer the parent still held (only in a register) as lost.
+		 */
+		execl("/bin/true", "true", (char *)NULL);
 		_exit(0);
 	}
 	close(p[1]);
