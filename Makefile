@@ -9,6 +9,7 @@ INCDIR    ?= $(PREFIX)/include
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 PCDIR     ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR   ?=
 
 CC        ?= cc
@@ -203,6 +204,7 @@ check: EXTRA_DEPS += $(if $(filter 1,$(VALGRIND)),valgrind)
 check: deps all $(UNIT_BIN) $(FUNC_BIN) $(RES_BIN)
 	$(Q)$(TEST_ENV) tests/run $(UNIT_BIN) $(FUNC_BIN) $(RES_CHECK) $(RES_SH) \
 		tests/golden/check-golden tests/cli/check-cli tests/cli/check-res \
+		tests/cli/check-completion \
 		tests/build/check-install tests/build/check-readme \
 		tests/build/check-man tests/build/check-examples
 
@@ -324,7 +326,7 @@ install: all $(BUILD)/poolctl.install
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(SBINDIR) \
 		$(DESTDIR)$(PCDIR) $(DESTDIR)$(MANDIR)/man3 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
-		$(DESTDIR)$(MANDIR)/man8
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf librampool.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/librampool.so
@@ -336,6 +338,7 @@ install: all $(BUILD)/poolctl.install
 	install -m 0644 man/rampool.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 man/rampool-manifest.5 $(DESTDIR)$(MANDIR)/man5/
 	$(if $(MAN3),install -m 0644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/)
+	install -m 0644 completion/poolctl $(DESTDIR)$(BASHCOMPDIR)/poolctl
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/librampool.so* $(DESTDIR)$(LIBDIR)/librampool.a \
@@ -343,6 +346,7 @@ uninstall:
 		$(DESTDIR)$(SBINDIR)/poolctl $(DESTDIR)$(MANDIR)/man8/poolctl.8 \
 		$(DESTDIR)$(MANDIR)/man7/rampool.7 \
 		$(DESTDIR)$(MANDIR)/man5/rampool-manifest.5 \
+		$(DESTDIR)$(BASHCOMPDIR)/poolctl \
 		$(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
 
 clean:
