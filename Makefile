@@ -77,7 +77,7 @@ T_OBJ     := $(BUILD)/obj/tests/func/t_util.o $(BUILD)/obj/tests/func/t_res.o \
 	     $(BUILD)/obj/tests/func/t_kid.o $(BUILD)/obj/tests/func/t_qemu.o
 
 .PHONY: all deps check check-vm demo bench fuzz install uninstall clean \
-	check-unit check-func check-res
+	check-unit check-func check-res check-deb
 
 all: $(SOLIB) $(ARLIB) $(POOLCTL) $(BUILD)/rampool.pc
 
@@ -219,6 +219,14 @@ check-res: all $(RES_BIN)
 
 check-vm: all $(FUNC_BIN)
 	$(Q)tests/vm/run --build-dir $(BUILD)
+
+# The Debian packages (debian/): dpkg-buildpackage from a clean copy of the
+# tree, unpacked into a temporary root, the README's example built against
+# them, lintian without errors (tests/build/check-deb, ~30 s). Not in make
+# check: it needs debhelper and lintian (installed here), no hugepages.
+check-deb: EXTRA_DEPS += build-essential debhelper dpkg-dev lintian
+check-deb: deps
+	$(Q)SRC=$(CURDIR) tests/build/check-deb
 
 demo: all
 	$(Q)scripts/hplock ./scripts/demo $(BUILD)
