@@ -9,6 +9,7 @@ INCDIR    ?= $(PREFIX)/include
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 PCDIR     ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR   ?=
 
 CC        ?= cc
@@ -76,7 +77,7 @@ T_OBJ     := $(BUILD)/obj/tests/func/t_util.o $(BUILD)/obj/tests/func/t_res.o \
 	     $(BUILD)/obj/tests/func/t_kid.o $(BUILD)/obj/tests/func/t_qemu.o
 
 .PHONY: all deps check check-vm demo bench fuzz install uninstall clean \
-	check-unit check-func check-res
+	check-unit check-func check-res check-deb
 
 all: $(SOLIB) $(ARLIB) $(POOLCTL) $(BUILD)/rampool.pc
 
@@ -203,6 +204,7 @@ check: EXTRA_DEPS += $(if $(filter 1,$(VALGRIND)),valgrind)
 check: deps all $(UNIT_BIN) $(FUNC_BIN) $(RES_BIN)
 	$(Q)$(TEST_ENV) tests/run $(UNIT_BIN) $(FUNC_BIN) $(RES_CHECK) $(RES_SH) \
 		tests/golden/check-golden tests/cli/check-cli tests/cli/check-res \
+		tests/cli/check-completion \
 		tests/build/check-install tests/build/check-readme \
 		tests/build/check-man tests/build/check-examples
 
@@ -217,6 +219,14 @@ check-res: all $(RES_BIN)
 
 check-vm: all $(FUNC_BIN)
 	$(Q)tests/vm/run --build-dir $(BUILD)
+
+# The Debian packages (debian/): dpkg-buildpackage from a clean copy of the
+# tree, unpacked into a temporary root, the README's example built against
+# them, lintian without errors (tests/build/check-deb, ~30 s). Not in make
+# check: it needs debhelper and lintian (installed here), no hugepages.
+check-deb: EXTRA_DEPS += build-essential debhelper dpkg-dev lintian
+check-deb: deps
+	$(Q)SRC=$(CURDIR) tests/build/check-deb
 
 demo: all
 	$(Q)scripts/hplock ./scripts/demo $(BUILD)
@@ -327,7 +337,7 @@ install: all $(BUILD)/poolctl.install
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(SBINDIR) \
 		$(DESTDIR)$(PCDIR) $(DESTDIR)$(MANDIR)/man3 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
-		$(DESTDIR)$(MANDIR)/man8
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf librampool.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/librampool.so
@@ -339,6 +349,7 @@ install: all $(BUILD)/poolctl.install
 	install -m 0644 man/rampool.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 man/rampool-manifest.5 $(DESTDIR)$(MANDIR)/man5/
 	$(if $(MAN3),install -m 0644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/)
+	install -m 0644 completion/poolctl $(DESTDIR)$(BASHCOMPDIR)/poolctl
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/librampool.so* $(DESTDIR)$(LIBDIR)/librampool.a \
@@ -346,6 +357,7 @@ uninstall:
 		$(DESTDIR)$(SBINDIR)/poolctl $(DESTDIR)$(MANDIR)/man8/poolctl.8 \
 		$(DESTDIR)$(MANDIR)/man7/rampool.7 \
 		$(DESTDIR)$(MANDIR)/man5/rampool-manifest.5 \
+		$(DESTDIR)$(BASHCOMPDIR)/poolctl \
 		$(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
 
 clean:

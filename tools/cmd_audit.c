@@ -116,17 +116,18 @@ static void audit_help(void)
 	table_help(audit_cols, ARRAY_SIZE(audit_cols));
 }
 
+const struct option audit_options[] = {
+	{ "repair", no_argument, NULL, 'R' },
+	{ "bytes", no_argument, NULL, 'b' },
+	{ "json", no_argument, NULL, 'J' },
+	{ "noheadings", no_argument, NULL, 'n' },
+	{ "raw", no_argument, NULL, 'r' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
+
 int cmd_audit(struct ctl *c, int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "repair", no_argument, NULL, 'R' },
-		{ "bytes", no_argument, NULL, 'b' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "noheadings", no_argument, NULL, 'n' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	struct table t = TABLE_INIT(audit_cols);
 	struct out_opts o = { 0 };
 	struct rampool_audit *a;
@@ -136,7 +137,8 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 
 	optind = 0;	/* 0: GNU getopt starts afresh (main parsed with "+") */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":bJnrh", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":bJnrh", audit_options,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 'R': flags |= RAMPOOL_AUDIT_REPAIR; break;
 		case 'b': o.bytes = true; break;

@@ -86,28 +86,30 @@ struct check_args {
 	struct out_opts o;
 };
 
+const struct option check_options[] = {
+	{ "qemu-stream", required_argument, NULL, 'q' },
+	{ "map", required_argument, NULL, 'm' },
+	{ "page-size", required_argument, NULL, 'p' },
+	{ "cgroup", required_argument, NULL, 'c' },
+	{ "reserve", required_argument, NULL, 'R' },
+	{ "prealloc", no_argument, NULL, 'P' },
+	{ "bytes", no_argument, NULL, 'b' },
+	{ "json", no_argument, NULL, 'J' },
+	{ "noheadings", no_argument, NULL, 'n' },
+	{ "raw", no_argument, NULL, 'r' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
+
 static int check_parse(int argc, char **argv, struct check_args *a)
 {
-	static const struct option lo[] = {
-		{ "qemu-stream", required_argument, NULL, 'q' },
-		{ "map", required_argument, NULL, 'm' },
-		{ "page-size", required_argument, NULL, 'p' },
-		{ "cgroup", required_argument, NULL, 'c' },
-		{ "reserve", required_argument, NULL, 'R' },
-		{ "prealloc", no_argument, NULL, 'P' },
-		{ "bytes", no_argument, NULL, 'b' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "noheadings", no_argument, NULL, 'n' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	int opt, status = 0;
 
 	optind = 0;	/* 0: GNU getopt starts afresh (main parsed with "+") */
 	opterr = 0;
 	while (!status &&
-	       (opt = getopt_long(argc, argv, ":bJnrh", lo, NULL)) != -1) {
+	       (opt = getopt_long(argc, argv, ":bJnrh", check_options,
+				    NULL)) != -1) {
 		switch (opt) {
 		case 'q': a->stream = optarg; break;
 		case 'm': a->po.map = optarg; break;

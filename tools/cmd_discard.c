@@ -43,20 +43,22 @@ struct discard_args {
 	unsigned int flags;
 };
 
+const struct option discard_options[] = {
+	{ "offset", required_argument, NULL, 'o' },
+	{ "length", required_argument, NULL, 'l' },
+	{ "release", no_argument, NULL, 'R' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
+
 static int discard_parse(int argc, char **argv, struct discard_args *a)
 {
-	static const struct option lo[] = {
-		{ "offset", required_argument, NULL, 'o' },
-		{ "length", required_argument, NULL, 'l' },
-		{ "release", no_argument, NULL, 'R' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	int opt, status = 0;
 
 	optind = 0;	/* 0: GNU getopt starts afresh (main parsed with "+") */
 	opterr = 0;
-	while (!status && (opt = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+	while (!status && (opt = getopt_long(argc, argv, ":h", discard_options,
+						   NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			a->off_arg = optarg;

@@ -279,16 +279,17 @@ static void list_help(const char *cmd)
 }
 
 /* list [-bJnr] and show NAME [-bJnr]: the same options, one parser. */
+const struct option list_options[] = {
+	{ "bytes", no_argument, NULL, 'b' },
+	{ "json", no_argument, NULL, 'J' },
+	{ "noheadings", no_argument, NULL, 'n' },
+	{ "raw", no_argument, NULL, 'r' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
+
 static int list_or_show(struct ctl *c, int argc, char **argv, bool show)
 {
-	static const struct option lo[] = {
-		{ "bytes", no_argument, NULL, 'b' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "noheadings", no_argument, NULL, 'n' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	struct table t = TABLE_INIT(res_cols), nodes = TABLE_INIT(node_cols);
 	struct out_opts o = { 0 };
 	struct rampool_pool *pool;
@@ -297,7 +298,8 @@ static int list_or_show(struct ctl *c, int argc, char **argv, bool show)
 
 	optind = 0;	/* 0: GNU getopt starts afresh (main parsed with "+") */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":bJnrh", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":bJnrh", list_options,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 'b': o.bytes = true; break;
 		case 'J': o.json = true; break;

@@ -244,29 +244,31 @@ static void reserve_help(void)
 	       prog);
 }
 
+const struct option reserve_options[] = {
+	{ "size", required_argument, NULL, 's' },
+	{ "page-size", required_argument, NULL, 'p' },
+	{ "node", required_argument, NULL, 'N' },
+	{ "nodes", required_argument, NULL, 'S' },
+	{ "interleave", required_argument, NULL, 'I' },
+	{ "backing", required_argument, NULL, 'B' },
+	{ "prealloc", no_argument, NULL, 'P' },
+	{ "warm-only", no_argument, NULL, 'W' },
+	{ "threads", required_argument, NULL, 'T' },
+	{ "extra", required_argument, NULL, 'E' },
+	{ "owner", required_argument, NULL, 'O' },
+	{ "json", no_argument, NULL, 'J' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
+
 static int reserve_parse(int argc, char **argv, struct reserve_args *a)
 {
-	static const struct option lo[] = {
-		{ "size", required_argument, NULL, 's' },
-		{ "page-size", required_argument, NULL, 'p' },
-		{ "node", required_argument, NULL, 'N' },
-		{ "nodes", required_argument, NULL, 'S' },
-		{ "interleave", required_argument, NULL, 'I' },
-		{ "backing", required_argument, NULL, 'B' },
-		{ "prealloc", no_argument, NULL, 'P' },
-		{ "warm-only", no_argument, NULL, 'W' },
-		{ "threads", required_argument, NULL, 'T' },
-		{ "extra", required_argument, NULL, 'E' },
-		{ "owner", required_argument, NULL, 'O' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	int opt, placement = 0, status;
 
 	optind = 0;	/* 0: GNU getopt starts afresh (main parsed with "+") */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":s:Jh", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":s:Jh", reserve_options,
+				  NULL)) != -1) {
 		if (opt == 'h') {
 			reserve_help();
 			return -1;
@@ -409,7 +411,7 @@ static int name_args(int argc, char **argv, const char *extra_opts,
 	return check_name(*name);
 }
 
-static const struct option help_only[] = {
+const struct option release_options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 }
 };
@@ -432,7 +434,7 @@ static void path_help(void)
 	       prog, prog);
 }
 
-static const struct option path_opts[] = {
+const struct option path_options[] = {
 	{ "block", required_argument, NULL, 'B' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 }
@@ -463,8 +465,8 @@ int cmd_release(struct ctl *c, int argc, char **argv)
 	char what[128];
 	int ret, status;
 
-	status = name_args(argc, argv, ":h", help_only, release_help, NULL,
-			   NULL, &name);
+	status = name_args(argc, argv, ":h", release_options, release_help,
+			   NULL, NULL, &name);
 	if (status)
 		return status < 0 ? EXIT_OK : status;
 	if ((status = open_pool(c, &pool)))
@@ -483,7 +485,7 @@ int cmd_path(struct ctl *c, int argc, char **argv)
 	char what[128], path[PATH_MAX];
 	int ret, status;
 
-	status = name_args(argc, argv, ":h", path_opts, path_help, path_opt,
+	status = name_args(argc, argv, ":h", path_options, path_help, path_opt,
 			   &block, &name);
 	if (status)
 		return status < 0 ? EXIT_OK : status;
@@ -534,20 +536,21 @@ static int grow_check(struct rampool_pool *pool, const char *name,
 	return status;
 }
 
+const struct option grow_options[] = {
+	{ "by", required_argument, NULL, 'b' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
+
 int cmd_grow(struct ctl *c, int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "by", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	struct grow_args g = { 0 };
 	struct rampool_pool *pool;
 	const char *name = NULL;
 	char what[128];
 	int ret, status;
 
-	status = name_args(argc, argv, ":h", lo, grow_help, grow_opt, &g,
+	status = name_args(argc, argv, ":h", grow_options, grow_help, grow_opt, &g,
 			   &name);
 	if (status)
 		return status < 0 ? EXIT_OK : status;

@@ -512,19 +512,20 @@ static int status_tables(struct rampool_capacity *cap,
 	return ret;
 }
 
+const struct option status_options[] = {
+	{ "bytes", no_argument, NULL, 'b' },
+	{ "json", no_argument, NULL, 'J' },
+	{ "noheadings", no_argument, NULL, 'n' },
+	{ "raw", no_argument, NULL, 'r' },
+	{ "bar", no_argument, NULL, 1 },
+	{ "no-bar", no_argument, NULL, 2 },
+	{ "sysroot", required_argument, NULL, 3 },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
+
 int cmd_status(struct ctl *c, int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "bytes", no_argument, NULL, 'b' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "noheadings", no_argument, NULL, 'n' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "bar", no_argument, NULL, 1 },
-		{ "no-bar", no_argument, NULL, 2 },
-		{ "sysroot", required_argument, NULL, 3 },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	struct status_opts o = { .bar = -1 };
 	struct rampool_usage *u = NULL;
 	struct rampool_capacity *cap;
@@ -533,7 +534,8 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 
 	optind = 0;	/* 0: GNU getopt starts afresh (main parsed with "+") */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:bJnrh", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:bJnrh", status_options,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 'b': o.out.bytes = true; break;
 		case 'J': o.out.json = true; break;

@@ -275,29 +275,31 @@ static int warm_fill(struct ctl *c, struct rampool_pool *pool,
 	return finish_output();
 }
 
+const struct option warm_options[] = {
+	{ "node", required_argument, NULL, 'N' },
+	{ "size", required_argument, NULL, 's' },
+	{ "count", required_argument, NULL, 'C' },
+	{ "page-size", required_argument, NULL, 'p' },
+	{ "backing", required_argument, NULL, 'B' },
+	{ "threads", required_argument, NULL, 'T' },
+	{ "bytes", no_argument, NULL, 'b' },
+	{ "json", no_argument, NULL, 'J' },
+	{ "noheadings", no_argument, NULL, 'n' },
+	{ "raw", no_argument, NULL, 'r' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
+
 int cmd_warm(struct ctl *c, int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "node", required_argument, NULL, 'N' },
-		{ "size", required_argument, NULL, 's' },
-		{ "count", required_argument, NULL, 'C' },
-		{ "page-size", required_argument, NULL, 'p' },
-		{ "backing", required_argument, NULL, 'B' },
-		{ "threads", required_argument, NULL, 'T' },
-		{ "bytes", no_argument, NULL, 'b' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "noheadings", no_argument, NULL, 'n' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	struct warm_args a = { 0 };
 	struct rampool_pool *pool;
 	int opt, status;
 
 	optind = 0;	/* 0: GNU getopt starts afresh (main parsed with "+") */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":s:bJnrh", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":s:bJnrh", warm_options,
+				  NULL)) != -1) {
 		if (opt == 'h') {
 			warm_help();
 			return EXIT_OK;

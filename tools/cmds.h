@@ -30,4 +30,16 @@ int cmd_warm(struct ctl *c, int argc, char **argv);
  * (cmd_discard.c): owed bytes are never shown as held. */
 void warn_owed(const char *what, int node, uint64_t owed);
 
+/* Each command's long options, named by the table (see struct cmd). */
+extern const struct option status_options[];
+extern const struct option reserve_options[];
+extern const struct option release_options[];
+extern const struct option grow_options[];
+extern const struct option path_options[];
+extern const struct option list_options[];	/* list and show */
+extern const struct option audit_options[];
+extern const struct option discard_options[];
+extern const struct option check_options[];
+extern const struct option warm_options[];
+
 #endif /* POOLCTL_CMDS_H */

@@ -3,6 +3,7 @@
 #ifndef POOLCTL_COMMON_H
 #define POOLCTL_COMMON_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,11 +21,22 @@ struct ctl {
 	bool warnings;		/* print the library's warnings (check) */
 };
 
-/* One command: bpftool's shape, a name, its function and one line of help. */
+/*
+ * One command: bpftool's shape, a name, its function, one line of help and
+ * the long options it parses. The pattern for a command's options: at file
+ * scope in its cmd_*.c, `const struct option NAME_options[] = { ..., { 0 } };`
+ * (declared in cmds.h), passed to getopt_long by the command itself and
+ * named by its row of the table in poolctl.c, e.g.
+ *	{ "warm", cmd_warm, "pre-zeroed slots ...", warm_options },
+ * `poolctl __complete` prints the table for the bash completion
+ * (completion/poolctl), so completion lists exactly what is parsed;
+ * tests/cli/check-completion compares it with each command's --help.
+ */
 struct cmd {
 	const char *name;
 	int (*fn)(struct ctl *c, int argc, char **argv);
 	const char *summary;
+	const struct option *opts;	/* ends with { 0 } */
 };
 
 /* getopt_long returned ':' or '?' for cmd: name the option; EXIT_USAGE. */

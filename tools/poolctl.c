@@ -9,20 +9,38 @@
 
 static const struct cmd commands[] = {
 	{ "status", cmd_status,
-	  "kernel memory per node and page size, and the pool's share" },
-	{ "reserve", cmd_reserve, "reserve capacity under a name, all or nothing" },
-	{ "release", cmd_release, "release a reservation and every page of it" },
-	{ "grow", cmd_grow, "grow a reservation (headroom first, else a check)" },
-	{ "path", cmd_path, "print a reservation's backing file, for a VMM" },
-	{ "list", cmd_list, "list the reservations of the ledger" },
-	{ "show", cmd_show, "show one reservation, per node" },
-	{ "audit", cmd_audit, "compare the ledger with files, mounts and kernel" },
+	  "kernel memory per node and page size, and the pool's share",
+	  status_options },
+	{ "reserve", cmd_reserve, "reserve capacity under a name, all or nothing",
+	  reserve_options },
+	{ "release", cmd_release, "release a reservation and every page of it",
+	  release_options },
+	{ "grow", cmd_grow, "grow a reservation (headroom first, else a check)",
+	  grow_options },
+	{ "path", cmd_path, "print a reservation's backing file, for a VMM",
+	  path_options },
+	{ "list", cmd_list, "list the reservations of the ledger",
+	  list_options },
+	{ "show", cmd_show, "show one reservation, per node", list_options },
+	{ "audit", cmd_audit, "compare the ledger with files, mounts and kernel",
+	  audit_options },
 	{ "discard", cmd_discard,
-	  "give a reservation's pages back, its capacity kept" },
+	  "give a reservation's pages back, its capacity kept",
+	  discard_options },
 	{ "check", cmd_check,
-	  "will a VM (manifest, QEMU stream) fit here now?" },
+	  "will a VM (manifest, QEMU stream) fit here now?", check_options },
 	{ "warm", cmd_warm,
-	  "pre-zeroed slots claimed at once: targets, fill, show" },
+	  "pre-zeroed slots claimed at once: targets, fill, show",
+	  warm_options },
+};
+
+static const struct option global_options[] = {
+	{ "sysroot", required_argument, NULL, 1 },
+	{ "state-dir", required_argument, NULL, 2 },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 }
 };
 
 static void help(void)
@@ -48,21 +66,44 @@ static void help(void)
 	       prog);
 }
 
+/* Long options one a line, "--NAME=" when one needs a value. */
+static int print_options(const struct option *o)
+{
+	for (; o && o->name; o++)
+		printf("--%s%s\n", o->name,
+		       o->has_arg == required_argument ? "=" : "");
+	return finish_output();
+}
+
+/*
+ * Hidden, for the bash completion (completion/poolctl), from the table:
+ * "__complete commands" prints the commands, "__complete options [COMMAND]"
+ * COMMAND's long options (without COMMAND the global ones). EXIT_*.
+ */
+static int complete(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "commands")) {
+		for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+			printf("%s\n", commands[i].name);
+		return finish_output();
+	}
+	if (argc == 2 && !strcmp(argv[1], "options"))
+		return print_options(global_options);
+	for (size_t i = 0; argc == 3 && !strcmp(argv[1], "options") &&
+			   i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(argv[2], commands[i].name))
+			return print_options(commands[i].opts);
+	return usage_error("__complete: 'commands' or 'options [COMMAND]'");
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "sysroot", required_argument, NULL, 1 },
-		{ "state-dir", required_argument, NULL, 2 },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 }
-	};
 	struct ctl c = { 0 };
 	int opt;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:vhV", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:vhV", global_options,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 1: c.sysroot = optarg; break;
 		case 2: c.state_dir = optarg; break;
@@ -77,6 +118,8 @@ int main(int argc, char **argv)
 	}
 	if (optind == argc)
 		return usage_error("no command given");
+	if (!strcmp(argv[optind], "__complete"))
+		return complete(argc - optind, argv + optind);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[optind], commands[i].name))
 			return commands[i].fn(&c, argc - optind,
