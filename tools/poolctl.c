@@ -23,6 +23,8 @@ static const struct cmd commands[] = {
 	  "will a VM (manifest, QEMU stream) fit here now?" },
 	{ "warm", cmd_warm,
 	  "pre-zeroed slots claimed at once: targets, fill, show" },
+	{ "metrics", cmd_metrics,
+	  "Prometheus metrics per node and page size (--textfile DIR)" },
 };
 
 static void help(void)
