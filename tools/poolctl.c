@@ -32,6 +32,9 @@ static const struct cmd commands[] = {
 	{ "warm", cmd_warm,
 	  "pre-zeroed slots claimed at once: targets, fill, show",
 	  warm_options },
+	{ "metrics", cmd_metrics,
+	  "Prometheus metrics per node and page size (--textfile DIR)",
+	  metrics_options },
 };
 
 static const struct option global_options[] = {
