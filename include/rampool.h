@@ -825,6 +825,40 @@ RAMPOOL_API int rampool_warm_fill(struct rampool_pool *pool,
 				  const struct rampool_warm_fill_opts *opts,
 				  struct rampool_warm_fill_stats *stats);
 
+/* ---- counters of events, kept in the ledger (0.5) ------------------------- */
+
+/*
+ * Events the library counts in the host's ledger, since the ledger was
+ * made (the state directory is under /run: a boot starts them again), per
+ * node and page size:
+ *  "refusals"        a reservation or group refused because it did not
+ *                    fit (-ENOSPC): one per node and page size it lacked
+ *                    (node RAMPOOL_NODE_ANY: host-wide);
+ *  "sigbus_avoided"  a hugetlb block or reservation whose populate found
+ *                    no page: the call returned -ENOMEM where a VMM's own
+ *                    touch of that page would have been killed by SIGBUS
+ *                    (blocks of callers who may not write the ledger are
+ *                    not counted).
+ */
+struct rampool_counter {
+	size_t sz;		/* set by the caller */
+	const char *name;	/* valid while the list lives */
+	int node;
+	uint64_t page_size;
+	uint64_t value;
+};
+
+struct rampool_counters;
+/* A pool without a ledger has none. -EACCES the ledger is not readable. */
+RAMPOOL_API int rampool_counters_get(struct rampool_pool *pool,
+				     struct rampool_counters **out);
+RAMPOOL_API unsigned int
+rampool_counters_count(const struct rampool_counters *c);
+RAMPOOL_API int rampool_counters_at(const struct rampool_counters *c,
+				    unsigned int idx,
+				    struct rampool_counter *info);
+RAMPOOL_API void rampool_counters_free(struct rampool_counters *c);
+
 /* ---- audit: ledger vs files vs mounts vs kernel --------------------------- */
 
 enum rampool_drift_kind {

@@ -16,6 +16,7 @@
 #include "../backend/topology.h"
 #include "block.h"
 #include "block_uffd.h"
+#include "counters.h"
 #include "res.h"
 #include "pool.h"
 
@@ -286,7 +287,10 @@ static void block_destroy(struct rampool_block *blk)
 	block_postcopy_free(blk);
 	if (blk->b.fd >= 0 || blk->b.addr)
 		backing_destroy(&blk->b, bops(blk));
-	block_ledger_drop(blk->ledger, blk->ledger_id);
+	/* a hugetlb populate with no page: -ENOMEM, not a VMM's SIGBUS */
+	block_ledger_drop_count(blk->ledger, blk->ledger_id,
+				blk->no_page ? COUNT_SIGBUS_AVOIDED : NULL,
+				blk->node, blk->page_size);
 	CPU_FREE(blk->cpus);
 	free(blk->populated);
 	free(blk->owed);
@@ -423,8 +427,10 @@ int rampool_block_new(struct rampool_pool *pool,
 		ret = block_create(blk, &o, dirfd);
 	if (dirfd >= 0)
 		bops(blk)->close(dirfd);
-	if (!ret)
+	if (!ret) {
 		ret = block_fill(blk);
+		blk->no_page = ret == -ENOMEM && blk->b.hugetlb;
+	}
 	if (!ret)
 		ret = block_ledger_ready(blk->ledger, blk->ledger_id, blk->node,
 					 rampool_block_populated(blk));

@@ -115,6 +115,7 @@ struct rampool_block {
 	atomic_bool cancel;
 	atomic_bool *cancelp;		/* &cancel, or a pool-wide flag */
 	struct ledger *ledger;		/* open while the block has a row */
+	bool no_page;			/* its making found no hugetlb page */
 	int64_t ledger_id;		/* its row in the ledger */
 	/* block_discard.c: hugetlb pages whose reservation is gone (a failed
 	 * re-reservation, RAMPOOL_DISCARD_RELEASE); NULL until one is */

@@ -10,6 +10,7 @@
 
 #include "../backend/topology.h"
 #include "block.h"
+#include "counters.h"
 #include "res.h"
 
 static atomic_uint block_seq;
@@ -89,6 +90,7 @@ int block_ledger_pending(struct rampool_pool *pool,
 		l = NULL;
 	}
 	if (ret == -ENOSPC) {
+		count_refusals(pool, l);
 		rp_err(&pool->log, "block: %llu bytes do not fit: the pool "
 		       "can grant %llu there", (unsigned long long)need.bytes,
 		       (unsigned long long)(pool->nr_shortfall ?
@@ -130,6 +132,12 @@ int block_ledger_ready(struct ledger *l, int64_t id, int node,
 /* The block is gone (freed, or its making failed): its row goes. */
 void block_ledger_drop(struct ledger *l, int64_t id)
 {
+	block_ledger_drop_count(l, id, NULL, 0, 0);
+}
+
+void block_ledger_drop_count(struct ledger *l, int64_t id, const char *count,
+			     int node, uint64_t page_size)
+{
 	if (!l)
 		return;
 	/* a failure leaves the row to the recovery once this process ends */
@@ -138,6 +146,8 @@ void block_ledger_drop(struct ledger *l, int64_t id)
 			ledger_rollback(l);
 		else
 			ledger_commit(l);
+		if (count)
+			count_event(l, count, node, page_size);
 	}
 	ledger_close(l);
 }

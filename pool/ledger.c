@@ -102,6 +102,11 @@ static const char *const migrations[] = {
 	      " count INTEGER NOT NULL,"
 	      " PRIMARY KEY(node, backing, page_size, slot_size));"
 	      "CREATE INDEX res_kind ON res(kind) WHERE kind = 3;",
+	/* 5: counters of events (refusals, SIGBUS avoided) per node and size */
+	[4] = "CREATE TABLE counters("
+	      " name TEXT NOT NULL, node INTEGER NOT NULL,"
+	      " page_size INTEGER NOT NULL, value INTEGER NOT NULL,"
+	      " PRIMARY KEY(name, node, page_size));",
 };
 
 static int sql_err(struct ledger *l, int rc, const char *what)

@@ -10,7 +10,7 @@
 #include "pool.h"
 
 #define LEDGER_FILE "ledger.db"
-#define LEDGER_SCHEMA 4
+#define LEDGER_SCHEMA 5
 #define LEDGER_MAX_NODES 64	/* per row: a guest spans a few nodes */
 
 /* Row kinds */
@@ -139,6 +139,16 @@ int ledger_totals(struct ledger *l,
 /* Populated bytes the ledger records for the files of reservations and
  * warm slots (not blocks) of backing, all nodes together. */
 int ledger_res_populated(struct ledger *l, int backing, uint64_t *out);
+
+/* ---- counters (schema 5) ---- */
+/* Adds n to counter name of (node, page_size); made at 0 when missing. */
+int ledger_count_add(struct ledger *l, const char *name, int node,
+		     uint64_t page_size, uint64_t n);
+/* Calls fn for each counter (name, node, page size order); none before 5. */
+int ledger_counters(struct ledger *l,
+		    int (*fn)(void *ctx, const char *name, int node,
+			      uint64_t page_size, uint64_t value),
+		    void *ctx);
 
 /* ---- the warm pool (schema 4) ---- */
 struct ledger_warm_key {

@@ -525,3 +525,46 @@ int ledger_warm_slots(struct ledger *l, const struct ledger_warm_key *k,
 	}
 	return each(l, st, fn, ctx);
 }
+
+/* ---- counters (schema 5) ------------------------------------------------ */
+
+int ledger_count_add(struct ledger *l, const char *name, int node,
+		     uint64_t page_size, uint64_t n)
+{
+	sqlite3_stmt *st;
+	int ret = prep(l, "INSERT INTO counters(name, node, page_size, value)"
+		       " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(name, node,"
+		       " page_size) DO UPDATE SET value = value + ?4", &st);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, node);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)page_size);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)n);
+	return done(l, st, "count");
+}
+
+int ledger_counters(struct ledger *l,
+		    int (*fn)(void *ctx, const char *name, int node,
+			      uint64_t page_size, uint64_t value),
+		    void *ctx)
+{
+	sqlite3_stmt *st;
+	int ret, rc = SQLITE_DONE;
+
+	if (l->schema < 5)
+		return 0;
+	ret = prep(l, "SELECT name, node, page_size, value FROM counters"
+		   " ORDER BY name, node, page_size", &st);
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		ret = fn(ctx, (const char *)sqlite3_column_text(st, 0),
+			 sqlite3_column_int(st, 1),
+			 (uint64_t)sqlite3_column_int64(st, 2),
+			 (uint64_t)sqlite3_column_int64(st, 3));
+	if (!ret && rc != SQLITE_DONE)
+		ret = fail(l, "read counters");
+	if (st)
+		sqlite3_finalize(st);
+	return ret;
+}

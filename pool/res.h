@@ -192,5 +192,8 @@ int block_ledger_ready(struct ledger *l, int64_t id, int node,
 		       uint64_t populated);
 /* Removes the row and closes the ledger; NULL accepted. */
 void block_ledger_drop(struct ledger *l, int64_t id);
+/* The same, and one more of counter count (NULL: none) in the ledger. */
+void block_ledger_drop_count(struct ledger *l, int64_t id, const char *count,
+			     int node, uint64_t page_size);
 
 #endif

@@ -9,6 +9,7 @@
 #include "../backend/topology.h"
 #include "opts.h"
 #include "plan.h"
+#include "counters.h"
 #include "res.h"
 
 #define GROUP_MAX 99999		/* members: RES_MEMBER_DIGITS digits */
@@ -110,8 +111,17 @@ static int create(struct rampool_pool *pool, struct ledger *l,
 		ret = res_name_taken(pool, l, g->names[i]);
 	if (!ret)
 		ret = plan_check_run(pool, plan, cgroup, l, t, &c);
-	if (ret == -ENOSPC)
+	if (ret == -ENOSPC) {
 		rp_err(&pool->log, "reserve: %s: does not fit", g->name);
+		/* counted once the transaction is over: one per short row */
+		for (unsigned int i = 0; c && i < rampool_check_count(c); i++) {
+			struct rampool_check_row r = { .sz = sizeof(r) };
+
+			if (!rampool_check_row(c, i, &r) && r.short_by)
+				res_shortfall_add(pool, r.node, r.page_size,
+						  r.need, r.grantable);
+		}
+	}
 	/* made: the members whose objects stand (a failed one undid its own) */
 	for (unsigned int i = 0; !ret && i < g->n; i++) {
 		ret = res_plan_make(pool, l, g->p[i]);
@@ -281,6 +291,8 @@ int rampool_plan_reserve(struct rampool_pool *pool,
 	}
 	if (!ret)
 		ret = create(pool, l, plan, o.cgroup, &g, check);
+	if (ret == -ENOSPC)
+		count_refusals(pool, l);
 	if (!ret)
 		ret = fill(pool, l, &g);
 	group_free(&g);

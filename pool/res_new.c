@@ -13,6 +13,7 @@
 #include "../backend/resmount.h"
 #include "../backend/topology.h"
 #include "block.h"
+#include "counters.h"
 #include "res.h"
 #include "warm.h"
 
@@ -669,6 +670,10 @@ int res_plan_fill(struct rampool_pool *pool, struct ledger *l,
 		ret = finish(l, p);
 	if (ret)
 		undo(pool, l, p);
+	/* no hugetlb page to be had: -ENOMEM where a touch gets SIGBUS */
+	if (ret == -ENOMEM && p->row.backing == RAMPOOL_RES_HUGETLB)
+		count_event(l, COUNT_SIGBUS_AVOIDED, p->row.nodes[0].node,
+			    p->row.page_size);
 	return ret;
 }
 
@@ -710,8 +715,11 @@ int rampool_reservation_new(struct rampool_pool *pool, const char *name,
 		       "own file system, which needs root (CAP_SYS_ADMIN)");
 		ret = -EPERM;
 	}
-	if (!ret)
+	if (!ret) {
 		ret = create(pool, l, p);
+		if (ret == -ENOSPC)
+			count_refusals(pool, l);
+	}
 	if (!ret && !p->warm)
 		ret = res_plan_fill(pool, l, p);
 	res_plan_free(p);

@@ -18,20 +18,22 @@
 #define PROM_FILE "rampool.prom"
 
 /*
- * Every family is a gauge: the library keeps no counters across processes
- * (refusals, SIGBUS avoided), so nothing here only ever grows. Written
- * once: --help lists this table and the HELP lines come from it.
+ * Every family is a gauge but the two the library counts in the ledger
+ * (rampool_counters_get: refusals, SIGBUS avoided), which only grow until
+ * the state directory goes (a boot). Written once: --help lists this
+ * table and the HELP lines come from it.
  */
 enum fam_id {
 	F_TOTAL, F_FREE, F_SURPLUS, F_RSVD, F_LEDGER,
 	F_RESERVED, F_HELD, F_OWED, F_UNPINNED, F_WARM, F_AVAIL,
 	F_WARM_SLOTS, F_WARM_SLOT_BYTES, F_WARM_TARGET,
 	F_RES_SIZE, F_RES_HELD, F_RES_OWED,
-	F_FOREIGN, F_FOREIGN_HOST,
+	F_FOREIGN, F_FOREIGN_HOST, F_REFUSALS, F_SIGBUS,
 };
 
 struct fam {
 	const char *name, *labels, *help;
+	bool counter;		/* TYPE counter, else gauge */
 };
 
 #define NP "node,page_size"
@@ -88,6 +90,13 @@ static const struct fam fams[] = {
 	[F_FOREIGN_HOST] = { "rampool_foreign_host_bytes", "page_size",
 		"Hugepages in use or reserved host-wide that no ledger row "
 		"explains, in bytes." },
+	[F_REFUSALS] = { "rampool_refusals_total", NP,
+		"Reservations and groups refused because they did not fit, "
+		"per node and page size they lacked (node any: host-wide).",
+		true },
+	[F_SIGBUS] = { "rampool_sigbus_avoided_total", NP,
+		"Hugetlb populates that found no page and returned ENOMEM "
+		"where a VMM's touch would have been killed by SIGBUS.", true },
 };
 
 /* What one run reads: the kernel's snapshot, and the ledger's when it may. */
@@ -97,12 +106,14 @@ struct snap {
 	struct rampool_warm *w;
 	struct rampool_res_list *res;
 	struct rampool_audit *audit;
+	struct rampool_counters *counters;
 };
 
 static void family(FILE *f, enum fam_id id)
 {
-	fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", fams[id].name,
-		fams[id].help, fams[id].name);
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", fams[id].name,
+		fams[id].help, fams[id].name,
+		fams[id].counter ? "counter" : "gauge");
 }
 
 static void sample(FILE *f, enum fam_id id, const char *labels, uint64_t v)
@@ -366,6 +377,80 @@ static int emit_foreign(FILE *f, const struct snap *s)
 }
 
 /* The whole exposition into a buffer: all of it is written, or nothing. */
+/* The usage table has a row of (node, ps). */
+static bool in_usage(const struct rampool_usage *u, int node, uint64_t ps)
+{
+	for (unsigned int i = 0; i < rampool_usage_count(u); i++) {
+		struct rampool_pool_usage pu = { .sz = sizeof(pu) };
+
+		if (!rampool_usage_at(u, i, &pu) && pu.node == node &&
+		    pu.page_size == ps)
+			return true;
+	}
+	return false;
+}
+
+/* Counter name's value at (node, ps), 0 when it never happened. */
+static uint64_t count_of(const struct rampool_counters *c, const char *name,
+			 int node, uint64_t ps, bool *found)
+{
+	for (unsigned int i = 0; i < rampool_counters_count(c); i++) {
+		struct rampool_counter rc = { .sz = sizeof(rc) };
+
+		if (!rampool_counters_at(c, i, &rc) && !strcmp(rc.name, name) &&
+		    rc.node == node && rc.page_size == ps) {
+			*found = true;
+			return rc.value;
+		}
+	}
+	*found = false;
+	return 0;
+}
+
+/*
+ * The ledger's counters: a sample for every node and page size of the
+ * usage table (0 when nothing happened there, so a rate has a series from
+ * the start), and any other the ledger has (node any).
+ */
+static int emit_counters(FILE *f, const struct snap *s)
+{
+	static const char *const names[] = { "refusals", "sigbus_avoided" };
+	static const enum fam_id ids[] = { F_REFUSALS, F_SIGBUS };
+	unsigned int nu = rampool_usage_count(s->u);
+	char labels[128];
+	bool found;
+
+	for (unsigned int k = 0; k < 2; k++) {
+		family(f, ids[k]);
+		for (unsigned int i = 0; i < nu; i++) {
+			struct rampool_pool_usage pu = { .sz = sizeof(pu) };
+			int ret = rampool_usage_at(s->u, i, &pu);
+
+			if (ret)
+				return ret;
+			sample(f, ids[k], np_labels(labels, sizeof(labels),
+						    pu.node, pu.page_size),
+			       count_of(s->counters, names[k], pu.node,
+					pu.page_size, &found));
+		}
+		for (unsigned int i = 0;
+		     i < rampool_counters_count(s->counters); i++) {
+			struct rampool_counter rc = { .sz = sizeof(rc) };
+			int ret = rampool_counters_at(s->counters, i, &rc);
+
+			if (ret)
+				return ret;
+			if (strcmp(rc.name, names[k]) ||
+			    in_usage(s->u, rc.node, rc.page_size))
+				continue;
+			sample(f, ids[k], np_labels(labels, sizeof(labels),
+						    rc.node, rc.page_size),
+			       rc.value);
+		}
+	}
+	return 0;
+}
+
 static int render(const struct snap *s, char **buf, size_t *len)
 {
 	FILE *f = open_memstream(buf, len);
@@ -386,6 +471,8 @@ static int render(const struct snap *s, char **buf, size_t *len)
 		ret = emit_res(f, s->res);
 	if (!ret && s->audit)
 		ret = emit_foreign(f, s);
+	if (!ret && s->counters)
+		ret = emit_counters(f, s);
 	if (ferror(f) && !ret)
 		ret = -ENOMEM;
 	if (fclose(f) && !ret)
@@ -403,6 +490,8 @@ static void snap_drop_ledger(struct snap *s)
 	rampool_warm_free(s->w);
 	rampool_res_list_free(s->res);
 	rampool_audit_free(s->audit);
+	rampool_counters_free(s->counters);
+	s->counters = NULL;
 	s->u = NULL;
 	s->w = NULL;
 	s->res = NULL;
@@ -435,6 +524,8 @@ static int snap_read(struct ctl *c, struct rampool_pool *pool,
 	/* read-only: repairs nothing, reports foreign pages */
 	if (!ret)
 		ret = rampool_audit_run(pool, 0, &s->audit);
+	if (!ret)
+		ret = rampool_counters_get(pool, &s->counters);
 	if (!ret)
 		return EXIT_OK;
 	snap_drop_ledger(s);

@@ -374,8 +374,10 @@ static void test_migrate_v1(void **st)
 	      (uint64_t)(2 << 20), (uint64_t)0);
 	assert_int_equal(ledger_insert(l, &r), 0);
 	ledger_close(l);
-	/* schema 1 as it was: no owed (2), no grp, block (3), no warm (4) */
-	raw_exec("DROP TABLE warm_target; DROP INDEX res_kind;"
+	/* schema 1 as it was: no owed (2), no grp, block (3), no warm (4),
+	 * no counters (5) */
+	raw_exec("DROP TABLE counters; DROP TABLE warm_target;"
+		 " DROP INDEX res_kind;"
 		 " DROP INDEX res_grp; ALTER TABLE res DROP COLUMN grp;"
 		 " ALTER TABLE res DROP COLUMN block;"
 		 " ALTER TABLE res_node DROP COLUMN owed;"
