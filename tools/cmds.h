@@ -26,6 +26,7 @@ int res_error(struct ctl *c, const char *what, int err);
 int cmd_discard(struct ctl *c, int argc, char **argv);
 int cmd_check(struct ctl *c, int argc, char **argv);
 int cmd_warm(struct ctl *c, int argc, char **argv);
+int cmd_pages(struct ctl *c, int argc, char **argv);
 /* "warning: WHAT: N owed[ on node K]: ..." on stderr when owed > 0
  * (cmd_discard.c): owed bytes are never shown as held. */
 void warn_owed(const char *what, int node, uint64_t owed);

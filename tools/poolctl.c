@@ -23,6 +23,8 @@ static const struct cmd commands[] = {
 	  "will a VM (manifest, QEMU stream) fit here now?" },
 	{ "warm", cmd_warm,
 	  "pre-zeroed slots claimed at once: targets, fill, show" },
+	{ "pages", cmd_pages,
+	  "set the kernel's hugepage pool per node, never below the pool's" },
 };
 
 static void help(void)
