@@ -45,7 +45,7 @@ static ssize_t fake_write(int fd, const void *buf, size_t count)
 	char link[64], path[PATH_MAX], text[32];
 	unsigned long long v;
 	ssize_t n;
-	int node = -1;
+	int node = 0;	/* the host's file: a kernel without NUMA */
 	char *p;
 
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
@@ -315,6 +315,28 @@ static void test_unbound_rows(void **st)
 	assert_int_equal(nr(NR(1)), 28);
 }
 
+static void test_no_numa(void **st)
+{
+	struct rampool_hugepages_req req[] = { { 0, 130 } };
+	struct rampool_hugepages *h = NULL;
+	struct rampool_hugepages_row r;
+	const char *g = "sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages";
+
+	(void)st;
+	/* no node directory: node 0 is the host's pool */
+	assert_int_equal(t_remove(root, "sys/devices/system/node"), 0);
+	assert_int_equal(rampool_hugepages_set(pool, PS2M, req, 1, 0, &h), 0);
+	r = row_at(h, 0);
+	assert_int_equal(r.before, 120);
+	assert_int_equal(r.got, 130);
+	rampool_hugepages_free(h);
+	assert_int_equal(nr(g), 130);
+	req[0].node = 1;
+	assert_int_equal(rampool_hugepages_set(pool, PS2M, req, 1, 0, &h),
+			 -EINVAL);
+	assert_int_equal(nr(g), 130);
+}
+
 static void test_bad_input(void **st)
 {
 	struct rampool_hugepages_req req[] = { { 0, 10 }, { 0, 12 } };
@@ -394,6 +416,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unbound_rows, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_no_numa, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_root_only, setup,
