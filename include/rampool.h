@@ -491,6 +491,13 @@ struct rampool_res_node {
  * -ENOSPC instead of reserving cold when there is none.
  */
 #define RAMPOOL_RES_WARM_ONLY		(1u << 2)
+/*
+ * 0.5: made from a declaration (poolctl apply, rampool.conf(5)): kept in
+ * the ledger row and shown as RAMPOOL_RES_F_DECLARED, so the tool that
+ * applies a file knows which reservations are its own to release or
+ * report. Changes nothing else about the reservation.
+ */
+#define RAMPOOL_RES_DECLARED		(1u << 3)
 
 struct rampool_reservation_opts {
 	size_t sz;		/* sizeof(struct rampool_reservation_opts) */
@@ -538,6 +545,8 @@ struct rampool_reservation_opts {
  * (RAMPOOL_POSTCOPY_KEEP_PAGES) */
 #define RAMPOOL_RES_F_POSTCOPY		(1u << 3)
 #define RAMPOOL_RES_F_POSTCOPY_KEEP	(1u << 4)
+/* 0.5: made with RAMPOOL_RES_DECLARED (by poolctl apply) */
+#define RAMPOOL_RES_F_DECLARED		(1u << 5)
 
 struct rampool_reservation_info {
 	size_t sz;		/* set by the caller */

@@ -38,6 +38,9 @@ static const struct cmd commands[] = {
 	{ "pages", cmd_pages,
 	  "set the kernel's hugepage pool per node, never below the pool's",
 	  pages_options },
+	{ "apply", cmd_apply,
+	  "make the host match /etc/rampool/pool.conf (rampool.conf(5))",
+	  apply_options },
 };
 
 static const struct option global_options[] = {
