@@ -487,8 +487,11 @@ static int load(const char *file, struct conf *conf)
 				   strerror(-ret));
 	ret = conf_parse(buf, len, file, conf, err, sizeof(err));
 	free(buf);
-	if (ret == -ENOMEM)
-		return input_error("apply: %s: out of memory", file) + 1;
+	if (ret == -ENOMEM) {
+		fprintf(stderr, "%s: apply: %s: %s\n", prog, file,
+			strerror(ENOMEM));
+		return EXIT_SYSTEM;
+	}
 	if (ret) {
 		fprintf(stderr, "%s\n", err);
 		return EXIT_USAGE;

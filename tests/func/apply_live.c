@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* apply_live.c: poolctl apply on the real kernel: pages, a warm target and two reservations made; a second run changes nothing; a hand-made reservation of a declared name untouched; removed and reshaped ones; dry run; a bad file. */
+/* apply_live.c: poolctl apply on the real kernel: pages, a warm target and two reservations made; a second run changes nothing; a hand-made reservation of a declared name untouched; removed, reshaped and in-use ones; dry run; a bad file. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "t_res.h"
 
@@ -183,6 +185,24 @@ static void bad_file(void)
 	free(err);
 }
 
+/* r1's file open here: apply cannot release it, says so, exit 1. */
+static void in_use(void)
+{
+	char *path = t_res_path("r1"), *err = NULL;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	uint64_t s;
+	bool d;
+
+	if (fd < 0)
+		T_FAIL("%s: cannot open", path);
+	T_EQ(t_poolctl(NULL, &err, "apply", conf_path, NULL), 1);
+	T_HAS(err, "release r1: in use");
+	T_EQ(row("r1", &s, &d), true);
+	close(fd);
+	free(path);
+	free(err);
+}
+
 int main(void)
 {
 	json_object *list;
@@ -204,10 +224,12 @@ int main(void)
 	removed();
 	bad_file();
 
-	/* an empty file: r1 released (h1 and the warm target stay) */
+	/* an empty file: r1 released (h1 and the warm target stay), not
+	 * while its file is open */
 	f = fopen(conf_path, "w");
 	if (!f || fputs("; nothing\n", f) < 0 || fclose(f))
 		T_FAIL("%s: cannot write", conf_path);
+	in_use();
 	t_poolctl_ok(0, "apply", conf_path, NULL);
 	list = t_res_list();
 	T_EQ(json_object_array_length(t_res_rows(list)), 1);
