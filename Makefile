@@ -218,7 +218,7 @@ check: deps all $(UNIT_BIN) $(FUNC_BIN) $(RES_BIN)
 	$(Q)$(TEST_ENV) tests/run $(UNIT_BIN) $(FUNC_BIN) $(RES_CHECK) $(RES_SH) \
 		tests/golden/check-golden tests/cli/check-cli tests/cli/check-res \
 		tests/cli/check-completion \
-		tests/cli/check-pages tests/build/check-units \
+		tests/cli/check-pages tests/cli/check-apply tests/build/check-units \
 		tests/build/check-install tests/build/check-readme \
 		tests/build/check-man tests/build/check-examples
 
