@@ -10,6 +10,9 @@ SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 PCDIR     ?= $(LIBDIR)/pkgconfig
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# Debian bookworm's is /lib/systemd/system (debian/rules says so)
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+UNITS     := $(wildcard systemd/*.service systemd/*.timer)
 DESTDIR   ?=
 
 CC        ?= cc
@@ -147,6 +150,16 @@ $(BUILD)/tests/unit/test_cli_parse: tests/unit/test_cli_parse.c \
 		$(call pc_cflags,cmocka) $< tools/parse.c -o $@ \
 		$(call pc_libs,cmocka) $(LDFLAGS)
 
+# rampool.conf(5)'s parser (tools/conf.c, libc only) with its unit test.
+$(BUILD)/tests/unit/test_conf: tests/unit/test_conf.c tools/conf.c \
+			       tools/conf.h tools/parse.c tools/parse.h \
+			       include/rampool.h | deps
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(BASEFLAGS) -Wno-missing-prototypes $(CFLAGS) -I. \
+		$(call pc_cflags,cmocka) $< tools/conf.c tools/parse.c -o $@ \
+		$(call pc_libs,cmocka) $(LDFLAGS)
+
 $(T_OBJ): $(BUILD)/obj/tests/func/%.o: tests/func/%.c tests/func/t_util.h \
 				      tests/func/t_res.h tests/func/t_kid.h \
 				      tests/func/t_qemu.h tests/t_compat.h | deps
@@ -200,11 +213,12 @@ $(BUILD)/tests/func/scrub_live: tests/func/scrub_live.c $(T_OBJ) $(ARLIB) \
 TEST_ENV := BUILD=$(abspath $(BUILD)) SRC=$(CURDIR) VALGRIND=$(VALGRIND) \
 	    SANITIZE=$(SANITIZE)
 
-check: EXTRA_DEPS += $(if $(filter 1,$(VALGRIND)),valgrind)
+check: EXTRA_DEPS += $(if $(filter 1,$(VALGRIND)),valgrind) systemd
 check: deps all $(UNIT_BIN) $(FUNC_BIN) $(RES_BIN)
 	$(Q)$(TEST_ENV) tests/run $(UNIT_BIN) $(FUNC_BIN) $(RES_CHECK) $(RES_SH) \
 		tests/golden/check-golden tests/cli/check-cli tests/cli/check-res \
 		tests/cli/check-completion \
+		tests/cli/check-pages tests/cli/check-apply tests/build/check-units \
 		tests/build/check-install tests/build/check-readme \
 		tests/build/check-man tests/build/check-examples
 
@@ -308,7 +322,8 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude
 fuzz: EXTRA_DEPS += clang
 fuzz: deps
 	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/cli_corpus \
-		$(BUILD)/fuzz/manifest_corpus $(BUILD)/fuzz/qstream_corpus
+		$(BUILD)/fuzz/manifest_corpus $(BUILD)/fuzz/qstream_corpus \
+		$(BUILD)/fuzz/conf_corpus
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_parse.c backend/parse.c \
 		backend/bitmap.c -o $(BUILD)/fuzz/fuzz_parse
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_cli.c tools/parse.c \
@@ -318,6 +333,8 @@ fuzz: deps
 		-o $(BUILD)/fuzz/fuzz_manifest $(call pc_libs,json-c)
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_qstream.c backend/qstream.c \
 		-o $(BUILD)/fuzz/fuzz_qstream
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_conf.c tools/conf.c \
+		tools/parse.c -o $(BUILD)/fuzz/fuzz_conf
 	$(Q)$(BUILD)/fuzz/fuzz_parse -max_total_time=$${FUZZ_SECONDS:-60} \
 		-dict=tests/fuzz/parse.dict $(BUILD)/fuzz/corpus tests/fuzz/corpus
 	$(Q)$(BUILD)/fuzz/fuzz_cli -max_total_time=$${FUZZ_SECONDS:-60} \
@@ -329,6 +346,9 @@ fuzz: deps
 	$(Q)$(BUILD)/fuzz/fuzz_qstream -max_total_time=$${FUZZ_SECONDS:-60} \
 		-max_len=4096 -dict=tests/fuzz/qstream.dict \
 		$(BUILD)/fuzz/qstream_corpus tests/fuzz/corpus/qstream
+	$(Q)$(BUILD)/fuzz/fuzz_conf -max_total_time=$${FUZZ_SECONDS:-60} \
+		-max_len=4096 -dict=tests/fuzz/conf.dict \
+		$(BUILD)/fuzz/conf_corpus tests/fuzz/corpus/conf
 
 # ---- install ----------------------------------------------------------------
 
@@ -347,9 +367,16 @@ install: all $(BUILD)/poolctl.install
 	install -m 0755 $(BUILD)/poolctl.install $(DESTDIR)$(SBINDIR)/poolctl
 	install -m 0644 man/poolctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/rampool.7 $(DESTDIR)$(MANDIR)/man7/
-	install -m 0644 man/rampool-manifest.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/rampool-manifest.5 man/rampool.conf.5 \
+		$(DESTDIR)$(MANDIR)/man5/
 	$(if $(MAN3),install -m 0644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/)
 	install -m 0644 completion/poolctl $(DESTDIR)$(BASHCOMPDIR)/poolctl
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	for u in $(notdir $(UNITS)); do \
+		sed 's|/usr/sbin/poolctl|$(SBINDIR)/poolctl|' systemd/$$u \
+			> $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/librampool.so* $(DESTDIR)$(LIBDIR)/librampool.a \
@@ -357,7 +384,9 @@ uninstall:
 		$(DESTDIR)$(SBINDIR)/poolctl $(DESTDIR)$(MANDIR)/man8/poolctl.8 \
 		$(DESTDIR)$(MANDIR)/man7/rampool.7 \
 		$(DESTDIR)$(MANDIR)/man5/rampool-manifest.5 \
+		$(DESTDIR)$(MANDIR)/man5/rampool.conf.5 \
 		$(DESTDIR)$(BASHCOMPDIR)/poolctl \
+		$(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNITS))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
 
 clean:

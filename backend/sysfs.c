@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@ const struct sysfs_ops sysfs_default_ops = {
 	.fdopendir = fdopendir,
 	.readdir = readdir,
 	.closedir = closedir,
+	.write = write,
 };
 
 int sysfs_open(const char *root, const struct sysfs_ops *ops,
@@ -152,6 +154,32 @@ int sysfs_read_u64(struct sysfs *s, const char *rel, uint64_t *out)
 	if (ret)
 		return sysfs_bad(s, rel, ret, why);
 	return 0;
+}
+
+int sysfs_write_u64(struct sysfs *s, const char *rel, uint64_t v)
+{
+	ssize_t (*wr)(int, const void *, size_t) =
+		s->ops->write ? s->ops->write : write;
+	char buf[32];
+	int fd, len, ret = 0;
+	ssize_t n;
+
+	len = snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)v);
+	/* no O_CREAT: a kernel file is there or it is not; O_TRUNC as a
+	 * shell's redirection (sysfs ignores it, a recorded tree needs it) */
+	fd = s->ops->openat(s->rootfd, rel,
+			    O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return sysfs_bad(s, rel, -errno, strerror(errno));
+	do
+		n = wr(fd, buf, (size_t)len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		ret = sysfs_bad(s, rel, -errno, strerror(errno));
+	else if (n != len)
+		ret = sysfs_bad(s, rel, -EIO, "short write");
+	s->ops->close(fd);
+	return ret;
 }
 
 int sysfs_list(struct sysfs *s, const char *rel,

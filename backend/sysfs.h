@@ -17,6 +17,8 @@ struct sysfs_ops {
 	DIR *(*fdopendir)(int fd);
 	struct dirent *(*readdir)(DIR *dir);
 	int (*closedir)(DIR *dir);
+	/* NULL: write(2) (tables made before writes existed) */
+	ssize_t (*write)(int fd, const void *buf, size_t count);
 };
 
 extern const struct sysfs_ops sysfs_default_ops;
@@ -49,6 +51,14 @@ int sysfs_read(struct sysfs *s, const char *rel, char **buf, size_t *len,
 
 /* Reads a file holding one number; errors are logged naming the file. */
 int sysfs_read_u64(struct sysfs *s, const char *rel, uint64_t *out);
+
+/*
+ * Writes v and a newline to rel (an existing file under the root), as
+ * `echo v > file` does. -errno of open or write (the kernel's answer to
+ * the value: sysfs files refuse with EINVAL, ENOMEM...), logged naming
+ * the file; a short write is -EIO.
+ */
+int sysfs_write_u64(struct sysfs *s, const char *rel, uint64_t v);
 
 /* Logs "<root>/<rel>: <why>" at ERR and returns err. */
 int sysfs_bad(struct sysfs *s, const char *rel, int err, const char *why);

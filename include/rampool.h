@@ -491,6 +491,13 @@ struct rampool_res_node {
  * -ENOSPC instead of reserving cold when there is none.
  */
 #define RAMPOOL_RES_WARM_ONLY		(1u << 2)
+/*
+ * 0.5: made from a declaration (poolctl apply, rampool.conf(5)): kept in
+ * the ledger row and shown as RAMPOOL_RES_F_DECLARED, so the tool that
+ * applies a file knows which reservations are its own to release or
+ * report. Changes nothing else about the reservation.
+ */
+#define RAMPOOL_RES_DECLARED		(1u << 3)
 
 struct rampool_reservation_opts {
 	size_t sz;		/* sizeof(struct rampool_reservation_opts) */
@@ -538,6 +545,8 @@ struct rampool_reservation_opts {
  * (RAMPOOL_POSTCOPY_KEEP_PAGES) */
 #define RAMPOOL_RES_F_POSTCOPY		(1u << 3)
 #define RAMPOOL_RES_F_POSTCOPY_KEEP	(1u << 4)
+/* 0.5: made with RAMPOOL_RES_DECLARED (by poolctl apply) */
+#define RAMPOOL_RES_F_DECLARED		(1u << 5)
 
 struct rampool_reservation_info {
 	size_t sz;		/* set by the caller */
@@ -858,6 +867,95 @@ RAMPOOL_API int rampool_counters_at(const struct rampool_counters *c,
 				    unsigned int idx,
 				    struct rampool_counter *info);
 RAMPOOL_API void rampool_counters_free(struct rampool_counters *c);
+
+/* ---- the kernel's hugepage pool per node: poolctl pages (0.5) ----------- */
+
+/* One node's new pool size: count pages (persistent, not surplus). */
+struct rampool_hugepages_req {
+	int node;		/* a node with memory */
+	uint64_t count;
+};
+
+/* rampool_hugepages_set flags */
+/* check and say what would be done, write nothing (no root needed) */
+#define RAMPOOL_HUGEPAGES_DRY_RUN	(1u << 0)
+
+/* rampool_hugepages_row flags */
+/* the node's file was written */
+#define RAMPOOL_HUGEPAGES_F_WRITTEN	(1u << 0)
+/* count is below floor: refused, nothing written anywhere */
+#define RAMPOOL_HUGEPAGES_F_REFUSED	(1u << 1)
+/* the kernel gave fewer pages than asked (got < asked) */
+#define RAMPOOL_HUGEPAGES_F_SHORT	(1u << 2)
+/* the kernel kept more than asked: pages in use that no ledger row holds
+ * (got > asked) */
+#define RAMPOOL_HUGEPAGES_F_KEPT	(1u << 3)
+
+/* What happened on one node. */
+struct rampool_hugepages_row {
+	size_t sz;		/* set by the caller */
+	int node;
+	uint64_t page_size;
+	uint64_t before;	/* the node's nr_hugepages before */
+	uint64_t asked;		/* the request's count */
+	/* nr_hugepages read back after the write (before when not written:
+	 * dry run, refused, or another node failed first) */
+	uint64_t got;
+	/*
+	 * Pages the pool needs on the node: the ledger's reservations,
+	 * blocks and warm slots of this page size bound to it (size +
+	 * extra, whole pages). A count below it is refused.
+	 */
+	uint64_t floor;
+	unsigned int flags;	/* RAMPOOL_HUGEPAGES_F_* */
+	/*
+	 * The ledger rows that make the floor, "NAME PAGES" joined by ", "
+	 * (warm slots "@..."; blocks "block NAME"); "" when none. Valid
+	 * while the result lives.
+	 */
+	const char *held_by;
+};
+
+/*
+ * Sets the kernel's pool of page_size pages on each node of req[0..n)
+ * (nodeN/hugepages/hugepages-<kB>kB/nr_hugepages, or the host's file on a
+ * kernel without NUMA), what `virsh allocpages` does, and reads back what
+ * the kernel really gave. Under the ledger's write lock, so no
+ * reservation is made between the check and the writes: every node is
+ * checked first, and a count below the node's floor (see the row) is
+ * refused before any file is written (all or nothing). Pages held by
+ * rows not bound to a node (RAMPOOL_NODE_ANY) must fit in the sum of the
+ * new counts. Writes are then made in req's order and are not undone:
+ * each row says what the node has now. The pool's sysroot is read and
+ * written (a tree a test owns); the ledger of its state directory is
+ * counted in every case.
+ *
+ * out (may be NULL) receives one row per request, in req's order, on 0
+ * and on -ENOMEM, -EBUSY (see below); it is untouched on other errors.
+ *
+ * Errors: -EINVAL bad arguments (n 0 or over 1024, a node twice, a count
+ * over 2^40), a page size the kernel has no pool of, an unknown node or
+ * one without memory (logged, one line; nothing written); -EPERM not
+ * root (without RAMPOOL_HUGEPAGES_DRY_RUN); -EBUSY refused: a count below
+ * the floor of its node (rows flagged REFUSED; each refusal logged at ERR
+ * naming the reservations; nothing written), or the kernel kept pages in
+ * use no row explains (KEPT); -ENOMEM the kernel gave fewer pages than
+ * asked (SHORT; "asked 512 on node 1, got 498" logged; the other nodes
+ * are still written); -EACCES the ledger; other errors of the files (a
+ * write the kernel refused: logged, later nodes not written).
+ */
+struct rampool_hugepages;
+RAMPOOL_API int
+rampool_hugepages_set(struct rampool_pool *pool, uint64_t page_size,
+		      const struct rampool_hugepages_req *req, unsigned int n,
+		      unsigned int flags, struct rampool_hugepages **out);
+RAMPOOL_API unsigned int
+rampool_hugepages_count(const struct rampool_hugepages *h);
+/* Row idx (from 0) into *row up to row->sz; -ERANGE past the last. */
+RAMPOOL_API int rampool_hugepages_row(const struct rampool_hugepages *h,
+				      unsigned int idx,
+				      struct rampool_hugepages_row *row);
+RAMPOOL_API void rampool_hugepages_free(struct rampool_hugepages *h);
 
 /* ---- audit: ledger vs files vs mounts vs kernel --------------------------- */
 

@@ -31,6 +31,8 @@
 #define LEDGER_F_POSTCOPY_KEEP	(1u << 3)
 /* a reservation claimed from the warm pool */
 #define LEDGER_F_WARM		(1u << 4)
+/* made with RAMPOOL_RES_DECLARED (poolctl apply) */
+#define LEDGER_F_DECLARED	(1u << 5)
 
 struct ledger_node {
 	int node;		/* RAMPOOL_NODE_ANY: not bound */

@@ -14,6 +14,7 @@
 struct backing_ops;
 struct prealloc_ops;
 struct resmount_ops;
+struct sysfs_ops;
 struct uffd_ops;
 
 struct rampool_pool {
@@ -27,6 +28,8 @@ struct rampool_pool {
 	const struct prealloc_ops *prealloc_ops;
 	const struct resmount_ops *resmount_ops;
 	const struct uffd_ops *uffd_ops;	/* a block's postcopy */
+	/* rampool_hugepages_set's reads and writes (a fake kernel) */
+	const struct sysfs_ops *sysfs_ops;
 	/* rampool_pool_cancel: stops a reservation's populate */
 	atomic_bool cancel;
 	/* what the last refused reservation lacked, per node */

@@ -139,6 +139,8 @@ static int add_row(void *ctx, const struct ledger_row *r)
 		info->flags |= RAMPOOL_RES_F_POSTCOPY;
 	if (r->flags & LEDGER_F_POSTCOPY_KEEP)
 		info->flags |= RAMPOOL_RES_F_POSTCOPY_KEEP;
+	if (r->flags & LEDGER_F_DECLARED)
+		info->flags |= RAMPOOL_RES_F_DECLARED;
 	res_row_figures(pool, r, it->nodes);
 	for (unsigned int i = 0; i < r->nr_nodes; i++) {
 		info->held += it->nodes[i].held;

@@ -65,7 +65,7 @@ static int read_opts(struct rampool_pool *pool,
 	if (o->backing != RAMPOOL_RES_HUGETLB && o->backing != RAMPOOL_RES_SHMEM)
 		return bad(pool, "unknown backing %d", (int)o->backing);
 	if (o->flags & ~(RAMPOOL_RES_PREALLOC | RAMPOOL_RES_INTERLEAVE |
-			 RAMPOOL_RES_WARM_ONLY))
+			 RAMPOOL_RES_WARM_ONLY | RAMPOOL_RES_DECLARED))
 		return bad(pool, "unknown flags 0x%x", o->flags);
 	if (o->nr_nodes > LEDGER_MAX_NODES || (o->nr_nodes && !o->nodes))
 		return bad(pool, "node list of %u entries", o->nr_nodes);
@@ -607,7 +607,9 @@ static int res_plan_new(struct rampool_pool *pool, const char *name,
 	p->row.flags = (p->o.flags & RAMPOOL_RES_PREALLOC ? LEDGER_F_PREALLOC
 							   : 0) |
 		       (p->o.flags & RAMPOOL_RES_INTERLEAVE ?
-				LEDGER_F_INTERLEAVE : 0);
+				LEDGER_F_INTERLEAVE : 0) |
+		       (p->o.flags & RAMPOOL_RES_DECLARED ?
+				LEDGER_F_DECLARED : 0);
 	if (p->o.flags & RAMPOOL_RES_PREALLOC) {
 		p->row.state = RAMPOOL_RES_STATE_PENDING;
 		p->row.pid = getpid();

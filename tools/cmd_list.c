@@ -12,7 +12,7 @@
 #include "common.h"
 
 enum { R_NAME, R_OWNER, R_NODES, R_PS, R_SIZE, R_EXTRA, R_HELD, R_OWED,
-       R_POPULATED, R_STATE, R_WARM, R_CREATED, R_GROUP, R_BLOCK, R_PATH };
+       R_POPULATED, R_STATE, R_WARM, R_DECLARED, R_CREATED, R_GROUP, R_BLOCK, R_PATH };
 static const struct col res_cols[] = {
 	[R_NAME] = { "NAME", "name", COL_STR, COL_LEFT,
 		     "the reservation's name" },
@@ -38,6 +38,8 @@ static const struct col res_cols[] = {
 		      "migration, its pages discarded or kept)" },
 	[R_WARM] = { "WARM", "warm", COL_BOOL, 0,
 		     "taken from the warm pool (zeroed ahead of time)" },
+	[R_DECLARED] = { "DECLARED", "declared", COL_BOOL, 0,
+			 "made by poolctl apply from rampool.conf(5)" },
 	[R_CREATED] = { "CREATED", "created", COL_TIME, COL_LEFT,
 			"when it was made (JSON: seconds since the epoch)" },
 	[R_GROUP] = { "GROUP", "group", COL_STR, COL_LEFT,
@@ -147,6 +149,7 @@ static int res_row(const struct rampool_res_list *l, unsigned int idx,
 	table_u64(t, r, R_POPULATED, ri.populated);
 	table_int(t, r, R_CREATED, ri.created);
 	table_u64(t, r, R_WARM, !!(ri.flags & RAMPOOL_RES_F_WARM));
+	table_u64(t, r, R_DECLARED, !!(ri.flags & RAMPOOL_RES_F_DECLARED));
 	return 0;
 }
 

@@ -27,6 +27,8 @@ int cmd_discard(struct ctl *c, int argc, char **argv);
 int cmd_check(struct ctl *c, int argc, char **argv);
 int cmd_warm(struct ctl *c, int argc, char **argv);
 int cmd_metrics(struct ctl *c, int argc, char **argv);
+int cmd_pages(struct ctl *c, int argc, char **argv);
+int cmd_apply(struct ctl *c, int argc, char **argv);
 /* "warning: WHAT: N owed[ on node K]: ..." on stderr when owed > 0
  * (cmd_discard.c): owed bytes are never shown as held. */
 void warn_owed(const char *what, int node, uint64_t owed);
@@ -43,5 +45,7 @@ extern const struct option discard_options[];
 extern const struct option check_options[];
 extern const struct option warm_options[];
 extern const struct option metrics_options[];
+extern const struct option pages_options[];
+extern const struct option apply_options[];
 
 #endif /* POOLCTL_CMDS_H */

@@ -35,6 +35,12 @@ static const struct cmd commands[] = {
 	{ "metrics", cmd_metrics,
 	  "Prometheus metrics per node and page size (--textfile DIR)",
 	  metrics_options },
+	{ "pages", cmd_pages,
+	  "set the kernel's hugepage pool per node, never below the pool's",
+	  pages_options },
+	{ "apply", cmd_apply,
+	  "make the host match /etc/rampool/pool.conf (rampool.conf(5))",
+	  apply_options },
 };
 
 static const struct option global_options[] = {
