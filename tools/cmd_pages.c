@@ -34,7 +34,7 @@ static const struct col pages_cols[] = {
 static void pages_help(void)
 {
 	printf("Usage: %s [global options] pages SIZE NODE=COUNT[,NODE=COUNT...]\n"
-	       "                                   [--dry-run] [-J]\n"
+	       "                                   [NODE=COUNT...] [--dry-run] [-J]\n"
 	       "\n"
 	       "Sets the kernel's pool of SIZE hugepages (2M, 1G) on each NODE to\n"
 	       "COUNT pages, as 'virsh allocpages' does, and reads back what the\n"
@@ -270,7 +270,7 @@ int cmd_pages(struct ctl *c, int argc, char **argv)
 		default: return opt_error("pages", opt, argv);
 		}
 	}
-	if (argc - optind != 2)
+	if (argc - optind < 2)
 		return usage_error("pages: want SIZE and NODE=COUNT[,...]");
 	if (size_parse(argv[optind], &ps, &why))
 		return input_error("SIZE '%s': %s",
@@ -278,8 +278,21 @@ int cmd_pages(struct ctl *c, int argc, char **argv)
 	if (ps < 4096 || (ps & (ps - 1)))
 		return input_error("SIZE '%s': not a page size (2M, 1G, ...)",
 				   quoted(argv[optind], q, sizeof(q)));
-	status = parse_counts(argv[optind + 1], req, PAGES_MAX_NODES, &n);
-	if (status)
-		return status;
+	/* NODE=COUNT lists, one argument or several: one request */
+	for (int a = optind + 1; a < argc; a++) {
+		unsigned int got = 0;
+
+		status = parse_counts(argv[a], req + n, PAGES_MAX_NODES - n,
+				      &got);
+		for (unsigned int i = n; !status && i < n + got; i++)
+			for (unsigned int k = 0; k < n; k++)
+				if (req[k].node == req[i].node)
+					status = input_error("node %d given "
+							     "twice",
+							     req[i].node);
+		if (status)
+			return status;
+		n += got;
+	}
 	return pages_do(c, ps, req, n, dry, &o);
 }

@@ -354,6 +354,12 @@ static void check_sysroot(void)
 
 	snprintf(fx, sizeof(fx), "%s/tests/fixtures/sysfs/x86-2node",
 		 src ? src : ".");
+	if (access(fx, R_OK)) {
+		/* the guests of check-vm carry the binaries, not the tree */
+		printf("metrics_live: no recorded tree at %s: its part "
+		       "skipped\n", fx);
+		return;
+	}
 	T_EQ(t_poolctl(&out, &err, "--sysroot", fx, "metrics", NULL), 0);
 	T_ASSERT(!err[0]);
 	promtool_ok(out);

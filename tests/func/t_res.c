@@ -257,6 +257,7 @@ json_object *t_res_list(void)
 }
 
 static char manifest[] = "/tmp/rampool-manifest.XXXXXX";
+static bool manifest_made;
 
 static void rm_manifest(void)
 {
@@ -268,7 +269,9 @@ const char *t_manifest(const char *text)
 	FILE *f;
 	int fd;
 
-	if (manifest[sizeof(manifest) - 2] == 'X') {
+	/* made once (mkstemp's random name may itself end in an X) */
+	if (!manifest_made) {
+		manifest_made = true;
 		fd = mkstemp(manifest);
 		if (fd < 0)
 			T_FAIL("mkstemp: %s", strerror(errno));
