@@ -110,14 +110,7 @@ static int reserve_opt(int opt, const char *arg, struct reserve_args *a,
 			parse_nodes("--interleave", arg, false,
 				    a->nodes, MAX_NODES, &a->nr_nodes);
 	case 'B':
-		if (!strcmp(arg, "hugetlb"))
-			a->backing = RAMPOOL_RES_HUGETLB;
-		else if (!strcmp(arg, "shmem"))
-			a->backing = RAMPOOL_RES_SHMEM;
-		else
-			return input_error("--backing '%s': want hugetlb or "
-					   "shmem", arg);
-		return 0;
+		return parse_backing(arg, &a->backing);
 	case 'P':
 		a->flags |= RAMPOOL_RES_PREALLOC;
 		return 0;

@@ -146,14 +146,7 @@ static int warm_opt(int opt, const char *arg, struct warm_args *a)
 		a->ps_arg = arg;
 		return parse_page_size(arg, &a->page_size);
 	case 'B':
-		if (!strcmp(arg, "hugetlb"))
-			a->backing = RAMPOOL_RES_HUGETLB;
-		else if (!strcmp(arg, "shmem"))
-			a->backing = RAMPOOL_RES_SHMEM;
-		else
-			return input_error("--backing '%s': want hugetlb or "
-					   "shmem", arg);
-		return 0;
+		return parse_backing(arg, &a->backing);
 	case 'T':
 		return opt_uint("--threads", arg, 1, 256, &a->threads);
 	case 'b': a->o.bytes = true; return 0;

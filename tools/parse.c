@@ -355,3 +355,17 @@ int parse_page_size(const char *s, uint64_t *out)
 	*out = v;
 	return 0;
 }
+
+int parse_backing(const char *s, enum rampool_res_backing *out)
+{
+	char q[96];
+
+	if (!strcmp(s, "hugetlb"))
+		*out = RAMPOOL_RES_HUGETLB;
+	else if (!strcmp(s, "shmem"))
+		*out = RAMPOOL_RES_SHMEM;
+	else
+		return input_error("--backing '%s': want hugetlb or shmem",
+				   quoted(s, q, sizeof(q)));
+	return 0;
+}

@@ -64,5 +64,7 @@ int parse_nodes(const char *opt, const char *arg, bool sizes,
 int parse_owner(const char *s, long long *out);
 /* --page-size: a power of two, at least 4K; 0 or EXIT_USAGE. */
 int parse_page_size(const char *s, uint64_t *out);
+/* --backing: hugetlb or shmem; 0 or EXIT_USAGE. */
+int parse_backing(const char *s, enum rampool_res_backing *out);
 
 #endif /* POOLCTL_PARSE_H */

@@ -44,6 +44,7 @@
 #define CD_PAGE		'p'	/* parse_page_size */
 #define CD_QUOTED	'q'	/* quoted into 1 + param % 128 bytes */
 #define CD_SIZE_STR	's'	/* size_str of the text's first 8 bytes */
+#define CD_BACKING	'b'	/* parse_backing */
 
 #define CD_MAX_NODES	1024	/* poolctl's array (cmd_res.c) */
 #define CD_CANARY	0x5a5a5a5a5a5a5a5aULL
@@ -56,7 +57,8 @@ static inline char cd_selector(uint8_t b)
 {
 	static const char all[] = { CD_SIZE, CD_OPT_SIZE, CD_UINT, CD_NAME,
 				    CD_NODES, CD_INTERLEAVE, CD_OWNER,
-				    CD_PAGE, CD_QUOTED, CD_SIZE_STR };
+				    CD_PAGE, CD_QUOTED, CD_SIZE_STR,
+				    CD_BACKING };
 
 	for (size_t i = 0; i < sizeof(all); i++)
 		if (b == (uint8_t)all[i])
@@ -443,6 +445,27 @@ static inline void cd_page(const char *s)
 	}
 }
 
+/* hugetlb and shmem, exactly; anything else one line naming it. */
+static inline void cd_backing(const char *s)
+{
+	enum rampool_res_backing v = (enum rampool_res_backing)77;
+	bool ok = !strcmp(s, "hugetlb") || !strcmp(s, "shmem");
+	char named[160];
+	int ret;
+
+	cd_capture();
+	ret = parse_backing(s, &v);
+	cd_release();
+	if (ok) {
+		CD_CHECK(ret == 0 && v == (s[0] == 'h' ? RAMPOOL_RES_HUGETLB
+						      : RAMPOOL_RES_SHMEM));
+		cd_silent();
+	} else {
+		CD_CHECK(ret == EXIT_USAGE && (int)v == 77);
+		cd_one_line(cd_named("--backing", s, named, sizeof(named)));
+	}
+}
+
 /* Printable ASCII that decodes to a prefix of s (all of s when it fits). */
 static inline void cd_quoted(const char *s, uint8_t param)
 {
@@ -513,6 +536,7 @@ static inline int cd_run(uint8_t sel, uint8_t param, const char *text,
 	case CD_PAGE:		cd_page(s); break;
 	case CD_QUOTED:		cd_quoted(s, param); break;
 	case CD_SIZE_STR:	cd_size_str(text, len); break;
+	case CD_BACKING:	cd_backing(s); break;
 	}
 	free(s);
 	return cd_refusals == refusals ? 0 : -1;

@@ -318,6 +318,21 @@ static void test_owner_page(void **state)
 	EXPECT_ERR(parse_page_size("3M", &v), EXIT_USAGE, "poolctl: "
 		   "--page-size '3M': not a page size (4K, 2M, 1G, ...)\n");
 	assert_true(v == GB(1));
+	{
+		static const char *const backing_bad[] = {
+			"", "Hugetlb", "hugetlb ", "shm", "shmemx", "\xff",
+		};
+		enum rampool_res_backing b = RAMPOOL_RES_SHMEM;
+
+		EXPECT_ERR(parse_backing("hugetlb", &b), 0, "");
+		assert_int_equal(b, RAMPOOL_RES_HUGETLB);
+		for (size_t i = 0; i < ARRAY_SIZE(backing_bad); i++)
+			assert_int_equal(cd_run(CD_BACKING, 0, backing_bad[i],
+						strlen(backing_bad[i])), -1);
+		EXPECT_ERR(parse_backing("tmpfs", &b), EXIT_USAGE, "poolctl: "
+			   "--backing 'tmpfs': want hugetlb or shmem\n");
+		assert_int_equal(b, RAMPOOL_RES_HUGETLB);
+	}
 }
 
 static void test_quoted(void **state)
@@ -368,6 +383,7 @@ static const struct { char sel; uint8_t param; const char *text; } seeds[] = {
 	{ CD_INTERLEAVE, 0x80, "0,1,3" }, { CD_OWNER, 0, "root" },
 	{ CD_OWNER, 0, "1000" }, { CD_PAGE, 0, "2M" },
 	{ CD_QUOTED, 20, "a\\b\x01" }, { CD_SIZE_STR, 0, "12345678" },
+	{ CD_BACKING, 0, "hugetlb" }, { CD_BACKING, 0, "shmem" },
 };
 
 static const char *const tokens[] = {
