@@ -91,6 +91,19 @@ static void promtool_ok(const char *text)
 		T_FAIL("write %s: %s", path, strerror(errno));
 	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
 	rc = t_run(argv, &out, &err);
+	if (rc == 127 && getenv("RAMPOOL_TEST_IN_GUEST")) {
+		/* the guests carry no promtool: the host's run validates */
+		static bool said;
+
+		if (!said)
+			printf("metrics_live: no promtool in this guest: the "
+			       "format is validated by the host's run\n");
+		said = true;
+		unlink(path);
+		free(out);
+		free(err);
+		return;
+	}
 	if (rc == 127)
 		T_FAIL("promtool not found: scripts/deps installs the Debian "
 		       "package prometheus");
