@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <string.h>
@@ -522,10 +521,7 @@ uint64_t t_res_through(long long uid, const char *path, uint64_t size, int pat)
 		unsigned char *m;
 		int fd;
 
-		if (uid >= 0 && (setgroups(0, NULL) ||
-				 setresgid((gid_t)uid, (gid_t)uid, (gid_t)uid) ||
-				 setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid)))
-			_exit(120);
+		t_become(uid);
 		fd = open(path, O_RDWR | O_NOFOLLOW);
 		if (fd < 0)
 			_exit(121);

@@ -414,8 +414,7 @@ int t_run(char *const argv[], char **out, char **err)
 	return t_run_as(-1, argv, out, err);
 }
 
-/* In the child: drops to uid (its own group, no supplementary ones). */
-static void become(long long uid)
+void t_become(long long uid)
 {
 	gid_t gid = (gid_t)uid;
 
@@ -443,7 +442,7 @@ int t_run_as(long long uid, char *const argv[], char **out, char **err)
 		dup2(pe[1], 2);
 		close(po[0]);
 		close(pe[0]);
-		become(uid);
+		t_become(uid);
 		execv(argv[0], argv);
 		_exit(127);
 	}

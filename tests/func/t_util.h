@@ -81,6 +81,9 @@ const char *t_build_path(const char *name);
 
 /* Runs argv, capturing stdout into a malloc'd string; returns exit status. */
 int t_run(char *const argv[], char **out, char **err);
+/* In a forked child: drops to uid (its own group, no supplementary
+ * ones; uid < 0: stays); _exit(126) when it cannot. */
+void t_become(long long uid);
 /*
  * The same as another user: uid, with gid = uid and no supplementary
  * groups (uid -1: as this process; exit 126 when dropping failed).
